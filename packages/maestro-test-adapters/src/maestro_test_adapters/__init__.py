@@ -1,0 +1,10 @@
+"""maestro-test-adapters."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("maestro-test-adapters")
+except PackageNotFoundError:  # pragma: no cover - source tree without an install
+    __version__ = "0+unknown"
+
+__all__ = ["__version__"]
