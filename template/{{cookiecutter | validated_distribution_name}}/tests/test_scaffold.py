@@ -1,0 +1,46 @@
+"""Checks that every package made from the Maestro template keeps (owned by the template)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import {{ cookiecutter.import_name }}
+
+DISTRIBUTION = "{{ cookiecutter.distribution_name }}"
+
+
+def test_version_comes_from_the_installed_metadata() -> None:
+    assert {{ cookiecutter.import_name }}.__version__ == importlib.metadata.version(DISTRIBUTION)
+
+
+def test_package_is_marked_as_typed() -> None:
+    package_dir = Path({{ cookiecutter.import_name }}.__file__).parent
+    assert (package_dir / "py.typed").is_file()
+
+
+def test_public_names_exist() -> None:
+    exported = {{ cookiecutter.import_name }}.__all__
+    assert "__version__" in exported
+    missing = [name for name in exported if not hasattr({{ cookiecutter.import_name }}, name)]
+    assert missing == []
+
+
+def test_metadata_declares_requires_python_and_extras() -> None:
+    metadata = importlib.metadata.metadata(DISTRIBUTION)
+    assert metadata["Requires-Python"] == ">={{ cookiecutter.python_min }}"
+    declared = set(metadata.get_all("Provides-Extra") or [])
+    expected = {{ (cookiecutter.extras | as_mapping).keys() | list | sort }}
+    assert declared == (set(expected) | {"all"} if expected else set())
+    requirements = metadata.get_all("Requires-Dist") or []
+    assert not [r for r in requirements if "file:" in r or " @ " in r]
+{%- if cookiecutter.console_script %}
+
+
+def test_console_script_is_installed() -> None:
+    (script,) = importlib.metadata.entry_points(
+        group="console_scripts", name="{{ cookiecutter.console_script }}"
+    )
+    assert script.value == "{{ cookiecutter.import_name }}.cli:main"
+    assert callable(script.load())
+{%- endif %}
