@@ -228,9 +228,15 @@ def console_script_error(value: Any) -> str:
     return ""
 
 
-def target_folder_error(path: Any) -> str:
-    """Refuse to render a new package over an existing, non-empty folder."""
+def target_folder_error(path: Any, answers_file: Any = ".copier-answers.yml") -> str:
+    """Refuse to render a new package over an existing, non-empty folder.
+
+    A folder that holds the answers file is a package made from this template, which
+    ``copier update`` and ``copier recopy`` render again on purpose.
+    """
     target = os.fspath(path)
+    if os.path.isfile(os.path.join(target, os.fspath(answers_file))):
+        return ""
     if os.path.isdir(target) and any(os.scandir(target)):
         return (
             f"the target folder {target!r} already exists and is not empty; choose a new "
