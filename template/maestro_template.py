@@ -123,9 +123,13 @@ def one_line_error(value: Any) -> str:
 
 
 def requirement_list(value: Any) -> list[str]:
-    """Split a comma-separated (or list) answer into requirement strings."""
+    """Split a comma-separated (or list) answer into requirement strings.
+
+    A comma starts a new requirement only when a name follows it, so a version range
+    such as ``maestro-test-adapters>=1,<2`` stays in one piece.
+    """
     if isinstance(value, str):
-        items: Iterable[Any] = value.split(",")
+        items: Iterable[Any] = re.split(r",\s*(?=[A-Za-z0-9])", value)
     elif isinstance(value, Iterable):
         items = value
     else:
