@@ -1,0 +1,44 @@
+"""Checks that every package made from the Maestro template keeps (owned by the template)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import maestro_audit_logger
+
+DISTRIBUTION = "maestro-audit-logger"
+
+
+def test_version_comes_from_the_installed_metadata() -> None:
+    assert maestro_audit_logger.__version__ == importlib.metadata.version(DISTRIBUTION)
+
+
+def test_package_is_marked_as_typed() -> None:
+    package_dir = Path(maestro_audit_logger.__file__).parent
+    assert (package_dir / "py.typed").is_file()
+
+
+def test_public_names_exist() -> None:
+    exported = maestro_audit_logger.__all__
+    assert "__version__" in exported
+    missing = [name for name in exported if not hasattr(maestro_audit_logger, name)]
+    assert missing == []
+
+
+def test_metadata_declares_requires_python_and_extras() -> None:
+    metadata = importlib.metadata.metadata(DISTRIBUTION)
+    assert metadata["Requires-Python"] == ">=3.11"
+    declared = set(metadata.get_all("Provides-Extra") or [])
+    expected = []
+    assert declared == (set(expected) | {"all"} if expected else set())
+    requirements = metadata.get_all("Requires-Dist") or []
+    assert not [r for r in requirements if "file:" in r or " @ " in r]
+
+
+def test_console_script_is_installed() -> None:
+    (script,) = importlib.metadata.entry_points(
+        group="console_scripts", name="maestro-audit"
+    )
+    assert script.value == "maestro_audit_logger.cli:main"
+    assert callable(script.load())
