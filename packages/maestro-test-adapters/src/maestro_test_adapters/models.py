@@ -118,7 +118,7 @@ class Attempt:
     traceback: str | None = None
     stdout: str | None = None
     stderr: str | None = None
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(slots=True)
@@ -139,11 +139,13 @@ class TestResult:
         stdout: Captured standard output.
         stderr: Captured standard error.
         attempts: Earlier executions when the test was retried, oldest first.
+            Collections are tuples: results stay small when read by the
+            hundred thousand (no per-result empty lists).
         attachments: Files the test produced.
         properties: Name/value pairs in the producer's order; names may repeat
             (as in JUnit ``<property>`` or pytest's ``record_property``).
 
-    >>> retried = [Attempt(Status.FAILED)]
+    >>> retried = (Attempt(Status.FAILED),)
     >>> TestResult("t::a", "a", Status.PASSED, attempts=retried).flaky
     True
     """
@@ -161,9 +163,9 @@ class TestResult:
     traceback: str | None = None
     stdout: str | None = None
     stderr: str | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
-    properties: list[tuple[str, str]] = field(default_factory=list)
+    attempts: tuple[Attempt, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
 
     @property
     def flaky(self) -> bool:
@@ -267,7 +269,7 @@ class TestSuite:
     file: str | None = None
     duration: float = 0.0
     started_at: datetime | None = None
-    properties: list[tuple[str, str]] = field(default_factory=list)
+    properties: tuple[tuple[str, str], ...] = ()
     stdout: str | None = None
     stderr: str | None = None
 
@@ -505,10 +507,10 @@ class _DictReader:
             traceback=self._opt_str(data.get("traceback"), f"{where}.traceback"),
             stdout=self._opt_str(data.get("stdout"), f"{where}.stdout"),
             stderr=self._opt_str(data.get("stderr"), f"{where}.stderr"),
-            attempts=[
+            attempts=tuple(
                 self._attempt(item, f"{where}.attempts[{i}]")
                 for i, item in enumerate(attempts)
-            ],
+            ),
             attachments=self._attachments(
                 data.get("attachments", []), f"{where}.attachments"
             ),
@@ -531,7 +533,7 @@ class _DictReader:
             ),
         )
 
-    def _attachments(self, data: Any, where: str) -> list[Attachment]:
+    def _attachments(self, data: Any, where: str) -> tuple[Attachment, ...]:
         items = self._list(data, where)
         attachments = []
         for i, item in enumerate(items):
@@ -548,9 +550,9 @@ class _DictReader:
                     content=self._opt_str(item.get("content"), f"{at}.content"),
                 )
             )
-        return attachments
+        return tuple(attachments)
 
-    def _properties(self, data: Any, where: str) -> list[tuple[str, str]]:
+    def _properties(self, data: Any, where: str) -> tuple[tuple[str, str], ...]:
         pairs = []
         for i, item in enumerate(self._list(data, where)):
             if (
@@ -562,7 +564,7 @@ class _DictReader:
                     f"{where}[{i}]: expected a [name, value] pair of strings"
                 )
             pairs.append((item[0], item[1]))
-        return pairs
+        return tuple(pairs)
 
     @staticmethod
     def _mapping(value: Any, where: str) -> Mapping[str, Any]:
