@@ -1,10 +1,72 @@
-"""maestro-resilience."""
+"""Resilience policies for Python 3.11+: circuit breaker, bulkhead, retry, timeout,
+fallback, rate limiter, and pipelines composing them. Sync and asyncio, stdlib only.
 
+>>> from maestro_resilience import CircuitBreaker, pipeline, retry, timeout
+>>> resilient = pipeline(retry(max_attempts=3), CircuitBreaker(), timeout(seconds=5.0))
+>>> @resilient
+... def call_external_api() -> str:
+...     return "ok"
+>>> call_external_api()
+'ok'
+"""
+
+import logging
 from importlib.metadata import PackageNotFoundError, version
+
+from ._clock import AsyncSleep, Clock, FakeClock, Sleep, is_testing, set_testing, testing
+from ._policy import Policy
+from .backoff import Backoff, ConstantBackoff, DecorrelatedJitterBackoff, ExponentialBackoff, Jitter
+from .breaker import BreakerMetrics, CircuitBreaker, CircuitState, StateChange
+from .errors import (
+    BulkheadFullError,
+    CallTimeoutError,
+    CircuitOpenError,
+    RateLimitExceeded,
+    ResilienceError,
+    RetryExhaustedError,
+)
+from .retry import Retry, RetryEvent, RetryInfo, RetryMetrics, retry, retry_info
+from .window import CountWindow, TimeWindow
+
+# A library never configures logging; applications opt in to our events.
+logging.getLogger("maestro_resilience").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("maestro-resilience")
 except PackageNotFoundError:  # pragma: no cover - source tree without an install
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AsyncSleep",
+    "Backoff",
+    "BreakerMetrics",
+    "BulkheadFullError",
+    "CallTimeoutError",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "CircuitState",
+    "Clock",
+    "ConstantBackoff",
+    "CountWindow",
+    "DecorrelatedJitterBackoff",
+    "ExponentialBackoff",
+    "FakeClock",
+    "Jitter",
+    "Policy",
+    "RateLimitExceeded",
+    "ResilienceError",
+    "Retry",
+    "RetryEvent",
+    "RetryExhaustedError",
+    "RetryInfo",
+    "RetryMetrics",
+    "Sleep",
+    "StateChange",
+    "TimeWindow",
+    "__version__",
+    "is_testing",
+    "retry",
+    "retry_info",
+    "set_testing",
+    "testing",
+]

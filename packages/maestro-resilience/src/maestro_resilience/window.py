@@ -1,0 +1,139 @@
+"""Sliding windows over which a circuit breaker measures failure and slow-call rates.
+
+A window object only holds configuration and can be shared; each breaker keeps
+its own counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["CountWindow", "TimeWindow"]
+
+_FAILED = 1
+_SLOW = 2
+
+
+class CountWindow:
+    """The outcomes of the last ``size`` calls.
+
+    >>> CountWindow(50)
+    CountWindow(size=50)
+    """
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int = 100) -> None:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(
+                f"size must be an int >= 1 (number of calls in the window), got {size!r}"
+            )
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"CountWindow(size={self.size})"
+
+    def _tracker(self) -> _CountTracker:
+        return _CountTracker(self.size)
+
+
+class TimeWindow:
+    """The outcomes of the calls that finished in the last ``seconds``.
+
+    Calls are aggregated into ``buckets`` equal slices of the window, so memory
+    stays constant however many calls there are; the window slides one bucket
+    at a time.
+
+    >>> TimeWindow(60.0)
+    TimeWindow(seconds=60.0, buckets=10)
+    """
+
+    __slots__ = ("buckets", "seconds")
+
+    def __init__(self, seconds: float = 60.0, buckets: int = 10) -> None:
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+            raise ValueError(f"seconds must be a finite duration > 0, got {seconds!r}")
+        if not isinstance(buckets, int) or isinstance(buckets, bool) or buckets < 1:
+            raise ValueError(f"buckets must be an int >= 1, got {buckets!r}")
+        self.seconds = float(seconds)
+        self.buckets = buckets
+
+    def __repr__(self) -> str:
+        return f"TimeWindow(seconds={self.seconds!r}, buckets={self.buckets})"
+
+    def _tracker(self) -> _TimeTracker:
+        return _TimeTracker(self.seconds, self.buckets)
+
+
+class _CountTracker:
+    """Ring buffer of outcome flags with running totals. Callers hold the breaker's lock."""
+
+    __slots__ = ("_filled", "_next", "_outcomes", "failures", "slow")
+
+    def __init__(self, size: int) -> None:
+        self._outcomes = bytearray(size)
+        self._next = 0
+        self._filled = 0
+        self.failures = 0
+        self.slow = 0
+
+    def record(self, now: float, failed: bool, slow: bool) -> None:
+        outcomes = self._outcomes
+        index = self._next
+        if self._filled == len(outcomes):
+            evicted = outcomes[index]
+            self.failures -= evicted & _FAILED
+            self.slow -= (evicted & _SLOW) >> 1
+        else:
+            self._filled += 1
+        outcomes[index] = (_FAILED if failed else 0) | (_SLOW if slow else 0)
+        self.failures += failed
+        self.slow += slow
+        self._next = (index + 1) % len(outcomes)
+
+    def totals(self, now: float) -> tuple[int, int, int]:
+        return self._filled, self.failures, self.slow
+
+    def clear(self) -> None:
+        self._outcomes = bytearray(len(self._outcomes))
+        self._next = self._filled = self.failures = self.slow = 0
+
+
+class _TimeTracker:
+    """Per-bucket counts keyed by bucket number. Callers hold the breaker's lock."""
+
+    __slots__ = ("_calls", "_failures", "_ids", "_slow", "_width")
+
+    def __init__(self, seconds: float, buckets: int) -> None:
+        self._width = seconds / buckets
+        self._ids = [-1] * buckets
+        self._calls = [0] * buckets
+        self._failures = [0] * buckets
+        self._slow = [0] * buckets
+
+    def record(self, now: float, failed: bool, slow: bool) -> None:
+        bucket = int(now // self._width)
+        slot = bucket % len(self._ids)
+        if self._ids[slot] != bucket:  # the slot still holds an expired bucket: recycle it
+            self._ids[slot] = bucket
+            self._calls[slot] = self._failures[slot] = self._slow[slot] = 0
+        self._calls[slot] += 1
+        self._failures[slot] += failed
+        self._slow[slot] += slow
+
+    def totals(self, now: float) -> tuple[int, int, int]:
+        oldest = int(now // self._width) - len(self._ids)
+        calls = failures = slow = 0
+        for slot, bucket in enumerate(self._ids):
+            if bucket > oldest:
+                calls += self._calls[slot]
+                failures += self._failures[slot]
+                slow += self._slow[slot]
+        return calls, failures, slow
+
+    def clear(self) -> None:
+        buckets = len(self._ids)
+        self._ids = [-1] * buckets
+        self._calls = [0] * buckets
+        self._failures = [0] * buckets
+        self._slow = [0] * buckets
