@@ -1,0 +1,1099 @@
+"""The result store: one SQLite file holding every ingested run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, TestSuite
+
+from maestro_test_result_aggregator import _ingest, _schema
+from maestro_test_result_aggregator._stats import (
+    median,
+    median_absolute_deviation,
+    percentile,
+)
+from maestro_test_result_aggregator.errors import (
+    AggregatorError,
+    IngestError,
+    RunNotFoundError,
+    StoreError,
+)
+from maestro_test_result_aggregator.records import (
+    DurationRegression,
+    FailureAge,
+    FailureGroup,
+    FlakyTest,
+    GroupStats,
+    IngestedRun,
+    IngestFailure,
+    IngestReport,
+    RunDiff,
+    RunSummary,
+    TestChange,
+    TestOutcome,
+    TestStats,
+    TrendPoint,
+)
+from maestro_test_result_aggregator.tags import RunTags
+
+#: A run reference: a run id, a build tag, ``"latest"``, ``"previous"`` or
+#: ``"latest~N"`` (the N-th run before the latest one).
+RunRef = int | str
+#: What :meth:`ResultStore.ingest` accepts: paths, folders, globs, TestRun objects.
+Source = str | os.PathLike[str] | TestRun
+#: Called after each input with (inputs done, inputs in total, results stored).
+ProgressCallback = Callable[[int, int, int], None]
+
+DEFAULT_DB = "test-results.db"
+_FAILING = ("failed", "error")
+_RUN_COLUMNS = (
+    "id, project, branch, commit_sha, build, ci_url, environment, started_at, "
+    "framework, source, format, duration, total, passed, failed, errors, skipped, "
+    "xfailed, xpassed, flaky"
+)
+_LATEST = re.compile(r"(?:latest|head)(?:~(\d+))?")
+_IN_CHUNK = 500
+_CACHE_LIMIT = 500_000
+
+
+class ResultStore:
+    """A history of test runs in one SQLite file, with the queries on top.
+
+    The file is created (and its schema migrated) on first use. It is opened
+    in WAL mode with a busy timeout, so several processes may ingest into one
+    store at once; each run is written in one transaction.
+
+    Args:
+        path: The SQLite file; ``":memory:"`` for a throw-away store.
+        busy_timeout: Seconds to wait for another writer before giving up.
+
+    Raises:
+        StoreError: The file is not SQLite, or holds other tables.
+        StoreVersionError: The store was written by a newer release.
+
+    >>> from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
+    >>> run = TestRun("pytest", suites=[TestSuite("math", [
+    ...     TestResult("math::add", "add", Status.PASSED, 0.1),
+    ...     TestResult("math::div", "div", Status.FAILED, 0.2, message="ZeroDivisionError"),
+    ... ])])
+    >>> with ResultStore(":memory:") as store:
+    ...     report = store.ingest(run, tags=RunTags(project="calc", build="1"))
+    ...     latest = store.runs()[0]
+    >>> report.new_results, latest.failed, latest.label
+    (2, 1, 'build 1')
+    """  # noqa: E501
+
+    def __init__(
+        self, path: str | os.PathLike[str] = DEFAULT_DB, *, busy_timeout: float = 60.0
+    ) -> None:
+        self._path = os.fspath(path)
+        try:
+            self._conn = sqlite3.connect(
+                self._path, timeout=busy_timeout, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self._path!r}: {exc}") from exc
+        self._test_ids: dict[tuple[str, str], int] = {}
+        self._reason_ids: dict[str, int] = {}
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            if self._path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA cache_size = -65536")
+            self._conn.execute("PRAGMA temp_store = MEMORY")
+            _schema.migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(
+                f"{self._path!r} is not a usable result store: {exc}"
+            ) from exc
+        except AggregatorError:
+            self._conn.close()
+            raise
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The SQLite file this store reads and writes."""
+        return self._path
+
+    @property
+    def schema_version(self) -> int:
+        """Schema version of the open store."""
+        return _schema.schema_version(self._conn)
+
+    def close(self) -> None:
+        """Close the database connection (idempotent)."""
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- ingest -----------------------------------------------------------------
+
+    def ingest(
+        self,
+        sources: Source | Iterable[Source],
+        *,
+        tags: RunTags | None = None,
+        format: str | None = None,
+        use_ci_environment: bool = True,
+        on_progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Store result files, folders, glob matches or :class:`TestRun` objects.
+
+        Each input becomes one run, written in one transaction: an input that
+        cannot be read is reported in :attr:`IngestReport.failed` and the others
+        are stored. An input whose content is already stored adds nothing.
+
+        Args:
+            sources: One input or several. Folders are searched recursively for
+                ``.xml``, ``.trx``, ``.json``, ``.ndjson`` and ``.jsonl`` files.
+            tags: Project, branch, commit, build, CI URL, environment, time.
+            format: Reader name for every file (auto-detected when ``None``).
+            use_ci_environment: Fill tags missing from ``tags`` from the CI
+                variables (:meth:`RunTags.from_environment`).
+            on_progress: Called after each input.
+
+        Returns:
+            What was stored, skipped as duplicate, or failed.
+        """
+        if isinstance(sources, TestRun | str | os.PathLike):
+            sources = [sources]
+        env_tags = RunTags.from_environment() if use_ci_environment else None
+        runs = [item for item in sources if isinstance(item, TestRun)]
+        paths = list(
+            _ingest.expand_sources(
+                item for item in sources if not isinstance(item, TestRun)
+            )
+        )
+        total = len(runs) + len(paths)
+        done: list[IngestedRun] = []
+        failed: list[IngestFailure] = []
+        stored = 0
+        for index, item in enumerate([*runs, *paths], start=1):
+            try:
+                if isinstance(item, TestRun):
+                    outcome = self._ingest_object(item, tags, env_tags)
+                else:
+                    outcome = self._ingest_file(item, tags, env_tags, format)
+            except IngestError as exc:
+                failed.append(IngestFailure(exc.source, exc.reason))
+            else:
+                done.append(outcome)
+                stored += 0 if outcome.duplicate else outcome.results
+            if on_progress is not None:
+                on_progress(index, total, stored)
+        return IngestReport(tuple(done), tuple(failed))
+
+    def _ingest_object(
+        self, run: TestRun, tags: RunTags | None, env_tags: RunTags | None
+    ) -> IngestedRun:
+        content_hash = _ingest.hash_run(run)
+        return self._store_run(run, tags, env_tags, content_hash, "<TestRun>", "object")
+
+    def _ingest_file(
+        self,
+        path: Path,
+        tags: RunTags | None,
+        env_tags: RunTags | None,
+        format: str | None,
+    ) -> IngestedRun:
+        from maestro_test_result_aggregator._reading import read_file
+
+        source = str(path)
+        try:
+            content_hash = _ingest.hash_file(path)
+        except OSError as exc:
+            raise IngestError(source, exc.strerror or str(exc)) from exc
+        existing = self._conn.execute(
+            "SELECT id, total FROM runs WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        if existing is not None:
+            return IngestedRun(source, existing[0], existing[1], duplicate=True)
+        run, format_name = read_file(path, format)
+        return self._store_run(run, tags, env_tags, content_hash, source, format_name)
+
+    def _store_run(
+        self,
+        run: TestRun,
+        tags: RunTags | None,
+        env_tags: RunTags | None,
+        content_hash: str,
+        source: str,
+        format_name: str,
+    ) -> IngestedRun:
+        merged, started_at = _ingest.resolve_tags(run, tags, env_tags)
+        flat = _ingest.flatten(run)
+        counts = flat.counts
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO runs (content_hash, source, format, project, branch, "
+                "commit_sha, build, ci_url, environment, started_at, ingested_at, "
+                "framework, duration, total, passed, failed, errors, skipped, "
+                "xfailed, xpassed, flaky, properties) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (content_hash) DO NOTHING RETURNING id",
+                (
+                    content_hash,
+                    source,
+                    format_name,
+                    merged.project,
+                    merged.branch,
+                    merged.commit,
+                    merged.build,
+                    merged.ci_url,
+                    merged.environment,
+                    started_at,
+                    _ingest.iso_utc(_ingest.utc_now()),
+                    run.framework,
+                    run.duration,
+                    len(flat.tests),
+                    counts["passed"],
+                    counts["failed"],
+                    counts["error"],
+                    counts["skipped"],
+                    counts["xfailed"],
+                    counts["xpassed"],
+                    counts["flaky"],
+                    json.dumps(run.environment, sort_keys=True),
+                ),
+            ).fetchall()
+            if not row:  # another process stored the same content meanwhile
+                existing = conn.execute(
+                    "SELECT id FROM runs WHERE content_hash = ?", (content_hash,)
+                ).fetchone()
+                return IngestedRun(source, existing[0], len(flat.tests), True)
+            run_id: int = row[0][0]
+            test_ids = self._intern_tests(merged.project, flat.tests)
+            conn.executemany(
+                "INSERT INTO results (run_id, test_id, status, duration, attempts, "
+                "flaky) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, test_id, *result)
+                    for test_id, result in zip(test_ids, flat.results, strict=True)
+                ],
+            )
+            if flat.details:
+                reason_ids = self._intern_reasons(d[5] for d in flat.details)
+                conn.executemany(
+                    "INSERT INTO result_details (run_id, test_id, message, traceback, "
+                    "stdout, stderr, reason_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (run_id, test_ids[d[0]], d[1], d[2], d[3], d[4], reason_ids[d[5]])
+                        for d in flat.details
+                    ],
+                )
+            if flat.attempts:
+                conn.executemany(
+                    "INSERT INTO attempts (run_id, test_id, number, status, duration, "
+                    "message) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(run_id, test_ids[a[0]], *a[1:]) for a in flat.attempts],
+                )
+            if flat.attachments:
+                conn.executemany(
+                    "INSERT INTO attachments (run_id, test_id, name, path, media_type) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(run_id, test_ids[a[0]], *a[1:]) for a in flat.attachments],
+                )
+        return IngestedRun(source, run_id, len(flat.tests), duplicate=False)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            # Ids handed out inside the rolled-back transaction no longer exist.
+            self._test_ids.clear()
+            self._reason_ids.clear()
+            raise
+        conn.execute("COMMIT")
+
+    def _intern_tests(
+        self, project: str, metas: Sequence[tuple[str, str, str, str, str, int | None]]
+    ) -> list[int]:
+        cache = self._test_ids
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        missing = [meta for meta in metas if (project, meta[0]) not in cache]
+        if missing:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO tests (project, uid, suite, name, classname, "
+                "file, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(project, *meta) for meta in missing],
+            )
+            uids = [meta[0] for meta in missing]
+            for start in range(0, len(uids), _IN_CHUNK):
+                chunk = uids[start : start + _IN_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for uid, test_id in self._conn.execute(
+                    f"SELECT uid, id FROM tests WHERE project = ? AND uid IN ({marks})",
+                    [project, *chunk],
+                ):
+                    cache[(project, uid)] = test_id
+        return [cache[(project, meta[0])] for meta in metas]
+
+    def _intern_reasons(self, reasons: Iterable[str]) -> dict[str, int]:
+        cache = self._reason_ids
+        for reason in set(reasons):
+            if reason not in cache:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO reasons (normalized) VALUES (?)", (reason,)
+                )
+                cache[reason] = self._conn.execute(
+                    "SELECT id FROM reasons WHERE normalized = ?", (reason,)
+                ).fetchone()[0]
+        return cache
+
+    # -- runs -------------------------------------------------------------------
+
+    def runs(
+        self,
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        build: str | None = None,
+        limit: int | None = 50,
+    ) -> list[RunSummary]:
+        """List runs, newest first.
+
+        Args:
+            project: Only runs of this project.
+            branch: Only runs of this branch.
+            build: Only runs with this build tag (e.g. the shards of one build).
+            limit: At most this many runs (``None`` for all).
+        """
+        where, params = _scope(project, branch)
+        if build is not None:
+            where += " AND build = ?"
+            params.append(build)
+        sql = (
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} "
+            "ORDER BY started_at DESC, id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_run_summary(row) for row in self._conn.execute(sql, params)]
+
+    def run(
+        self, ref: RunRef = "latest", *, project: str | None = None, branch: str | None = None
+    ) -> RunSummary:
+        """Return one run.
+
+        Args:
+            ref: Run id, build tag, ``"latest"``, ``"previous"`` or ``"latest~N"``.
+            project: Resolve ``latest`` and build tags inside this project.
+            branch: Resolve ``latest`` and build tags inside this branch.
+
+        Raises:
+            RunNotFoundError: Nothing matches ``ref``.
+        """
+        run_id = self._resolve(ref, project, branch)
+        row = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return _run_summary(row)
+
+    def _resolve(self, ref: RunRef, project: str | None, branch: str | None) -> int:
+        where, params = _scope(project, branch)
+        text = str(ref).strip().lower()
+        if text == "previous":
+            text = "latest~1"
+        latest = _LATEST.fullmatch(text)
+        row: tuple[Any, ...] | None
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            row = self._conn.execute("SELECT id FROM runs WHERE id = ?", (ref,)).fetchone()
+        elif latest is not None:
+            offset = int(latest.group(1) or 0)
+            row = self._conn.execute(
+                f"SELECT id FROM runs WHERE {where} ORDER BY started_at DESC, id DESC "
+                "LIMIT 1 OFFSET ?",
+                [*params, offset],
+            ).fetchone()
+        else:
+            row = self._conn.execute(
+                f"SELECT id FROM runs WHERE {where} AND build = ? "
+                "ORDER BY started_at DESC, id DESC LIMIT 1",
+                [*params, str(ref).strip()],
+            ).fetchone()
+            if row is None and text.lstrip("#").isdigit():
+                row = self._conn.execute(
+                    "SELECT id FROM runs WHERE id = ?", (int(text.lstrip("#")),)
+                ).fetchone()
+        if row is None:
+            scope = "".join(
+                f" {name} {value!r}"
+                for name, value in (("in project", project), ("on branch", branch))
+                if value is not None
+            )
+            raise RunNotFoundError(
+                f"no run matches {ref!r}{scope}; use a run id, a build tag, "
+                "'latest', 'previous' or 'latest~N' (see `maestro-results runs`)"
+            )
+        return int(row[0])
+
+    def _previous(self, run_id: int) -> int | None:
+        row = self._conn.execute(
+            "SELECT prev.id FROM runs AS cur JOIN runs AS prev "
+            "ON prev.project = cur.project AND prev.branch = cur.branch "
+            "AND (prev.started_at < cur.started_at "
+            "OR (prev.started_at = cur.started_at AND prev.id < cur.id)) "
+            "WHERE cur.id = ? ORDER BY prev.started_at DESC, prev.id DESC LIMIT 1",
+            (run_id,),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def results(self, ref: RunRef = "latest", *, status: str | None = None) -> list[TestOutcome]:
+        """Return the test results of one run, in stored order.
+
+        Args:
+            ref: The run (see :meth:`run`).
+            status: Only results with this final status (``failed``, ...).
+        """
+        run_id = self._resolve(ref, None, None)
+        sql = (
+            "SELECT r.run_id, t.uid, t.suite, t.name, r.status, r.duration, "
+            "r.attempts, r.flaky, COALESCE(d.message, '') FROM results AS r "
+            "JOIN tests AS t ON t.id = r.test_id "
+            "LEFT JOIN result_details AS d ON d.run_id = r.run_id AND d.test_id = r.test_id "
+            "WHERE r.run_id = ?"
+        )
+        params: list[Any] = [run_id]
+        if status is not None:
+            sql += " AND r.status = ?"
+            params.append(status)
+        return [
+            TestOutcome(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8])
+            for row in self._conn.execute(sql + " ORDER BY t.id", params)
+        ]
+
+    def load_run(self, ref: RunRef = "latest") -> TestRun:
+        """Rebuild a stored run as a :class:`TestRun` (messages clipped to 64 KiB).
+
+        >>> from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
+        >>> run = TestRun("jest", suites=[TestSuite("s", [TestResult("s::a", "a", Status.PASSED)])])
+        >>> with ResultStore(":memory:") as store:
+        ...     _ = store.ingest(run, use_ci_environment=False)
+        ...     store.load_run().suites[0].tests[0].test_id
+        's::a'
+        """  # noqa: E501
+        summary = self.run(ref)
+        attempts: dict[int, list[Attempt]] = defaultdict(list)
+        for test_id, status, duration, message in self._conn.execute(
+            "SELECT test_id, status, duration, message FROM attempts WHERE run_id = ? "
+            "ORDER BY test_id, number",
+            (summary.id,),
+        ):
+            attempts[test_id].append(Attempt(Status(status), duration, message or None))
+        suites: dict[str, TestSuite] = {}
+        for row in self._conn.execute(
+            "SELECT t.id, t.uid, t.suite, t.name, t.classname, t.file, t.line, r.status, "
+            "r.duration, d.message, d.traceback, d.stdout, d.stderr FROM results AS r "
+            "JOIN tests AS t ON t.id = r.test_id LEFT JOIN result_details AS d "
+            "ON d.run_id = r.run_id AND d.test_id = r.test_id WHERE r.run_id = ? "
+            "ORDER BY t.id",
+            (summary.id,),
+        ):
+            suite = suites.setdefault(row[2], TestSuite(row[2]))
+            suite.tests.append(
+                TestResult(
+                    test_id=row[1],
+                    name=row[3],
+                    status=Status(row[7]),
+                    duration=row[8],
+                    classname=row[4] or None,
+                    file=row[5] or None,
+                    line=row[6],
+                    message=row[9] or None,
+                    traceback=row[10] or None,
+                    stdout=row[11] or None,
+                    stderr=row[12] or None,
+                    attempts=attempts.get(row[0], []),
+                )
+            )
+        return TestRun(
+            summary.framework,
+            started_at=datetime.fromisoformat(summary.started_at),
+            duration=summary.duration,
+            suites=list(suites.values()),
+        )
+
+    # -- aggregation ------------------------------------------------------------
+
+    def tests(
+        self,
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int = 50,
+        limit: int | None = None,
+    ) -> list[TestStats]:
+        """Per-test statistics over the last ``last`` runs, least reliable first.
+
+        Args:
+            project: Only runs of this project.
+            branch: Only runs of this branch.
+            last: Size of the window of most recent runs.
+            limit: At most this many tests.
+        """
+        window = self._window_sql(project, branch, last)
+        rows = self._conn.execute(
+            f"WITH win AS ({window[0]}) SELECT t.uid, t.suite, t.name, r.status, "
+            "r.duration, r.flaky FROM win JOIN results AS r ON r.run_id = win.id "
+            "JOIN tests AS t ON t.id = r.test_id ORDER BY r.test_id, win.seq",
+            window[1],
+        )
+        stats: list[TestStats] = []
+        for (uid, suite, name), group in _group_by_test(rows):
+            counts: dict[str, int] = defaultdict(int)
+            durations: list[float] = []
+            flaky = 0
+            for status, duration, is_flaky in group:
+                counts[status] += 1
+                flaky += is_flaky
+                if status not in ("skipped", "xfailed"):
+                    durations.append(duration)
+            durations.sort()
+            executed = len(durations)
+            failing = counts["failed"] + counts["error"]
+            stats.append(
+                TestStats(
+                    uid=uid,
+                    suite=suite,
+                    name=name,
+                    runs=len(group),
+                    passed=counts["passed"],
+                    failed=counts["failed"],
+                    errors=counts["error"],
+                    skipped=counts["skipped"],
+                    flaky=flaky,
+                    pass_rate=1.0 if executed == 0 else (executed - failing) / executed,
+                    median_duration=percentile(durations, 0.5),
+                    p95_duration=percentile(durations, 0.95),
+                    last_status=group[-1][0],
+                )
+            )
+        stats.sort(key=lambda s: (s.pass_rate, -s.flaky, s.uid))
+        return stats if limit is None else stats[:limit]
+
+    def aggregate(
+        self,
+        by: Literal["project", "branch", "build"] = "branch",
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int | None = None,
+    ) -> list[GroupStats]:
+        """Totals, pass rate and run-duration median/p95 per project, branch or build.
+
+        Args:
+            by: The tag to group runs by.
+            project: Only runs of this project.
+            branch: Only runs of this branch.
+            last: Only the most recent ``last`` runs (all when ``None``).
+        """
+        column = {"project": "project", "branch": "branch", "build": "build"}.get(by)
+        if column is None:
+            raise ValueError(f"by must be 'project', 'branch' or 'build', not {by!r}")
+        groups: dict[str, list[RunSummary]] = defaultdict(list)
+        for run in self.runs(project=project, branch=branch, limit=last):
+            groups[getattr(run, column)].append(run)
+        return [_group_stats(key, runs) for key, runs in groups.items()]
+
+    def suites(self, ref: RunRef = "latest") -> list[GroupStats]:
+        """Per-suite counts, pass rate and test-duration median/p95 of one run."""
+        run_id = self._resolve(ref, None, None)
+        per_suite: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
+        for suite, status, duration, flaky in self._conn.execute(
+            "SELECT t.suite, r.status, r.duration, r.flaky FROM results AS r "
+            "JOIN tests AS t ON t.id = r.test_id WHERE r.run_id = ? ORDER BY t.id",
+            (run_id,),
+        ):
+            per_suite[suite].append((status, duration, flaky))
+        stats = []
+        for suite, items in per_suite.items():
+            counts: dict[str, int] = defaultdict(int)
+            for status, _, _ in items:
+                counts[status] += 1
+            durations = sorted(d for s, d, _ in items if s not in ("skipped", "xfailed"))
+            executed = len(durations)
+            failing = counts["failed"] + counts["error"]
+            stats.append(
+                GroupStats(
+                    key=suite,
+                    runs=1,
+                    total=len(items),
+                    passed=counts["passed"],
+                    failed=counts["failed"],
+                    errors=counts["error"],
+                    skipped=counts["skipped"],
+                    flaky=sum(f for _, _, f in items),
+                    pass_rate=1.0 if executed == 0 else (executed - failing) / executed,
+                    median_duration=percentile(durations, 0.5),
+                    p95_duration=percentile(durations, 0.95),
+                )
+            )
+        return stats
+
+    def slowest(self, ref: RunRef = "latest", *, limit: int = 10) -> list[TestOutcome]:
+        """The ``limit`` slowest tests of one run, slowest first."""
+        results = self.results(ref)
+        results.sort(key=lambda r: (-r.duration, r.uid))
+        return results[:limit]
+
+    def failure_reasons(self, ref: RunRef = "latest") -> list[FailureGroup]:
+        """Failures and errors of one run grouped by normalised message, largest first."""
+        run_id = self._resolve(ref, None, None)
+        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for reason, uid, message in self._conn.execute(
+            "SELECT rs.normalized, t.uid, d.message FROM results AS r "
+            "JOIN result_details AS d ON d.run_id = r.run_id AND d.test_id = r.test_id "
+            "JOIN reasons AS rs ON rs.id = d.reason_id JOIN tests AS t ON t.id = r.test_id "
+            "WHERE r.run_id = ? AND r.status IN ('failed', 'error') ORDER BY t.id",
+            (run_id,),
+        ):
+            groups[reason].append((uid, message))
+        result = [
+            FailureGroup(reason, len(items), tuple(uid for uid, _ in items), items[0][1])
+            for reason, items in groups.items()
+        ]
+        result.sort(key=lambda g: (-g.count, g.reason))
+        return result
+
+    # -- analysis ---------------------------------------------------------------
+
+    def trend(
+        self,
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int = 50,
+        infra_threshold: float = 0.5,
+    ) -> list[TrendPoint]:
+        """Pass rate and duration of the last ``last`` runs, oldest first.
+
+        Args:
+            project: Only runs of this project.
+            branch: Only runs of this branch.
+            last: Number of most recent runs.
+            infra_threshold: Runs where more than this share of executed tests
+                failed are flagged ``infrastructure_failure``.
+        """
+        runs = self.runs(project=project, branch=branch, limit=last)
+        return [
+            TrendPoint(
+                run_id=run.id,
+                label=run.label,
+                started_at=run.started_at,
+                total=run.total,
+                failed=run.failed,
+                errors=run.errors,
+                skipped=run.skipped,
+                flaky=run.flaky,
+                pass_rate=run.pass_rate,
+                duration=run.duration,
+                infrastructure_failure=1 - run.pass_rate > infra_threshold,
+            )
+            for run in reversed(runs)
+        ]
+
+    def flaky(
+        self,
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int = 30,
+        infra_threshold: float = 0.5,
+        limit: int | None = None,
+    ) -> list[FlakyTest]:
+        """Flaky tests of the last ``last`` runs, highest flip rate first.
+
+        A test is flaky when, inside the window, it failed and then passed on
+        retry within one run, or both passed and failed on the same commit.
+        Runs where more than ``infra_threshold`` of the executed tests failed
+        are treated as infrastructure failures and left out. The flip rate is
+        the share of consecutive executions (each attempt inside a run, then
+        run after run) whose outcome differed.
+
+        Args:
+            project: Only runs of this project.
+            branch: Only runs of this branch.
+            last: Size of the window of most recent runs.
+            infra_threshold: Failing share above which a run is left out.
+            limit: At most this many tests.
+        """
+        window_sql, params = self._window_sql(project, branch, last, infra_threshold)
+        sql = f"""
+            WITH win AS ({window_sql}),
+            obs AS (
+                SELECT r.test_id, win.seq, win.id AS run_id, win.commit_sha,
+                       r.flaky, r.attempts, (r.status = 'passed') AS ok
+                FROM win JOIN results AS r ON r.run_id = win.id
+                WHERE r.status IN ('passed', 'failed', 'error')
+            ),
+            seqd AS (
+                SELECT *, LAG(ok) OVER (PARTITION BY test_id ORDER BY seq) AS prev_ok
+                FROM obs
+            ),
+            per_test AS (
+                SELECT test_id, COUNT(*) AS runs, SUM(1 - ok) AS failures,
+                       SUM(flaky) AS retried, SUM(attempts) AS executions,
+                       SUM(flaky) + SUM(prev_ok IS NOT NULL
+                           AND prev_ok != CASE WHEN flaky THEN 0 ELSE ok END) AS flips,
+                       MAX(CASE WHEN flaky THEN seq END) AS last_retry_seq
+                FROM seqd GROUP BY test_id
+                HAVING SUM(flaky) > 0 OR (MIN(ok) = 0 AND MAX(ok) = 1)
+            ),
+            commits AS (
+                SELECT test_id, commit_sha, MAX(seq) AS seq FROM obs
+                WHERE commit_sha != '' AND test_id IN (SELECT test_id FROM per_test)
+                GROUP BY test_id, commit_sha HAVING MIN(ok) = 0 AND MAX(ok) = 1
+            ),
+            per_commit AS (
+                SELECT test_id, COUNT(*) AS conflicts, MAX(seq) AS last_seq
+                FROM commits GROUP BY test_id
+            )
+            SELECT t.uid, t.suite, t.name, p.runs, p.failures, p.retried,
+                   p.executions, p.flips, COALESCE(c.conflicts, 0),
+                   MAX(COALESCE(p.last_retry_seq, 0), COALESCE(c.last_seq, 0))
+            FROM per_test AS p JOIN tests AS t ON t.id = p.test_id
+            LEFT JOIN per_commit AS c ON c.test_id = p.test_id
+            WHERE p.retried > 0 OR c.conflicts > 0
+        """
+        seq_to_run = {
+            seq: run_id
+            for run_id, seq in self._conn.execute(
+                f"SELECT id, seq FROM ({window_sql})", params
+            )
+        }
+        found = [
+            FlakyTest(
+                uid=uid,
+                suite=suite,
+                name=name,
+                flip_rate=flips / (executions - 1) if executions > 1 else 0.0,
+                retried_runs=retried,
+                same_commit_flips=conflicts,
+                runs=runs,
+                failures=failures,
+                last_flaky_run=seq_to_run.get(last_seq, 0),
+            )
+            for (
+                uid,
+                suite,
+                name,
+                runs,
+                failures,
+                retried,
+                executions,
+                flips,
+                conflicts,
+                last_seq,
+            ) in self._conn.execute(sql, params)
+        ]
+        found.sort(key=lambda f: (-f.flip_rate, -f.retried_runs, f.uid))
+        return found if limit is None else found[:limit]
+
+    def _window_sql(
+        self,
+        project: str | None,
+        branch: str | None,
+        last: int,
+        infra_threshold: float | None = None,
+    ) -> tuple[str, list[Any]]:
+        """SQL selecting (id, commit_sha, seq) of the window, seq 1 = oldest."""
+        where, params = _scope(project, branch)
+        sql = (
+            "SELECT id, commit_sha, ROW_NUMBER() OVER (ORDER BY started_at, id) AS seq "
+            f"FROM (SELECT id, commit_sha, started_at, total, failed, errors, skipped, "
+            f"xfailed FROM runs WHERE {where} ORDER BY started_at DESC, id DESC "
+            f"LIMIT {int(last)})"
+        )
+        if infra_threshold is not None:
+            sql += (
+                " WHERE (failed + errors) <= ? * MAX(total - skipped - xfailed, 1)"
+            )
+            params.append(infra_threshold)
+        return sql, params
+
+    def regressions(
+        self,
+        ref: RunRef = "latest",
+        *,
+        baseline_runs: int = 10,
+        threshold: float = 0.2,
+        min_delta: float = 0.05,
+        noise_factor: float = 3.0,
+        min_samples: int = 3,
+    ) -> list[DurationRegression]:
+        """Tests of one run slower than their baseline by more than the noise.
+
+        The baseline is the passing durations of each test in the
+        ``baseline_runs`` runs before ``ref`` on the same project and branch.
+        A test regressed when its duration exceeds the baseline median by more
+        than ``threshold`` (relative), more than ``min_delta`` seconds, and
+        more than ``noise_factor`` times the baseline's median absolute
+        deviation, with at least ``min_samples`` baseline samples.
+        """
+        head = self.run(ref)
+        rows = self._conn.execute(
+            "WITH base AS (SELECT id FROM runs WHERE project = ? AND branch = ? "
+            "AND (started_at < ? OR (started_at = ? AND id < ?)) "
+            "ORDER BY started_at DESC, id DESC LIMIT ?) "
+            "SELECT r.test_id, r.duration FROM base JOIN results AS r "
+            "ON r.run_id = base.id WHERE r.status = 'passed'",
+            (head.project, head.branch, head.started_at, head.started_at, head.id, baseline_runs),
+        )
+        baseline: dict[int, list[float]] = defaultdict(list)
+        for test_id, duration in rows:
+            baseline[test_id].append(duration)
+        found = []
+        for test_id, uid, suite, name, duration in self._conn.execute(
+            "SELECT r.test_id, t.uid, t.suite, t.name, r.duration FROM results AS r "
+            "JOIN tests AS t ON t.id = r.test_id WHERE r.run_id = ? AND r.status = 'passed'",
+            (head.id,),
+        ):
+            samples = baseline.get(test_id, [])
+            if len(samples) < min_samples:
+                continue
+            center = median(samples)
+            spread = median_absolute_deviation(samples)
+            excess = duration - center
+            if (
+                excess > threshold * center
+                and excess > min_delta
+                and excess > noise_factor * spread
+            ):
+                found.append(
+                    DurationRegression(uid, suite, name, duration, center, spread, len(samples))
+                )
+        found.sort(key=lambda r: (-(r.duration - r.baseline_median), r.uid))
+        return found
+
+    def diff(self, base: RunRef | None = None, head: RunRef = "latest") -> RunDiff:
+        """Compare two runs: new failures, fixed, still failing, new and removed tests.
+
+        Args:
+            base: The earlier run; by default the run before ``head`` on the
+                same project and branch.
+            head: The later run.
+
+        Raises:
+            RunNotFoundError: A reference matches nothing, or ``head`` has no
+                earlier run to compare with.
+        """
+        head_id = self._resolve(head, None, None)
+        if base is None:
+            base_id = self._previous(head_id)
+            if base_id is None:
+                raise RunNotFoundError(
+                    f"run #{head_id} has no earlier run on its project and branch; "
+                    "name the base run explicitly"
+                )
+        else:
+            base_id = self._resolve(base, None, None)
+        base_rows = self._statuses(base_id)
+        head_rows = self._statuses(head_id)
+        new_failures, fixed, still, added, removed = [], [], [], [], []
+        for test_id, (uid, suite, name, status, message) in head_rows.items():
+            before = base_rows.get(test_id)
+            before_status = None if before is None else before[3]
+            change = TestChange(uid, suite, name, before_status, status, message)
+            if before is None:
+                added.append(change)
+            if status in _FAILING:
+                (still if before_status in _FAILING else new_failures).append(change)
+            elif before_status in _FAILING:
+                fixed.append(change)
+        for test_id, (uid, suite, name, status, message) in base_rows.items():
+            if test_id not in head_rows:
+                removed.append(TestChange(uid, suite, name, status, None, message))
+        return RunDiff(
+            base_id, head_id, tuple(new_failures), tuple(fixed), tuple(still),
+            tuple(added), tuple(removed),
+        )
+
+    def _statuses(self, run_id: int) -> dict[int, tuple[str, str, str, str, str]]:
+        return {
+            row[0]: row[1:]
+            for row in self._conn.execute(
+                "SELECT r.test_id, t.uid, t.suite, t.name, r.status, "
+                "COALESCE(d.message, '') FROM results AS r JOIN tests AS t "
+                "ON t.id = r.test_id LEFT JOIN result_details AS d "
+                "ON d.run_id = r.run_id AND d.test_id = r.test_id "
+                "WHERE r.run_id = ? ORDER BY t.id",
+                (run_id,),
+            )
+        }
+
+    def failure_ages(self, ref: RunRef = "latest") -> list[FailureAge]:
+        """For each failing test of a run, since when it has been failing.
+
+        The streak walks back through earlier runs of the same project and
+        branch; runs where the test was skipped or absent do not break it.
+        """
+        head = self.run(ref)
+        failing = {
+            test_id: row
+            for test_id, *row in self._conn.execute(
+                "SELECT r.test_id, t.uid, t.suite, t.name, r.status, "
+                "COALESCE(d.message, '') FROM results AS r JOIN tests AS t "
+                "ON t.id = r.test_id LEFT JOIN result_details AS d "
+                "ON d.run_id = r.run_id AND d.test_id = r.test_id "
+                "WHERE r.run_id = ? AND r.status IN ('failed', 'error') ORDER BY t.id",
+                (head.id,),
+            )
+        }
+        if not failing:
+            return []
+        history = self._conn.execute(
+            "SELECT r.test_id, runs.id, runs.build, runs.started_at, r.status "
+            "FROM runs JOIN results AS r ON r.run_id = runs.id "
+            "WHERE runs.project = ? AND runs.branch = ? AND (runs.started_at < ? "
+            "OR (runs.started_at = ? AND runs.id <= ?)) "
+            "AND r.test_id IN (SELECT test_id FROM results WHERE run_id = ? "
+            "AND status IN ('failed', 'error')) "
+            "AND r.status IN ('passed', 'failed', 'error', 'xpassed') "
+            "ORDER BY r.test_id, runs.started_at DESC, runs.id DESC",
+            (head.project, head.branch, head.started_at, head.started_at, head.id, head.id),
+        )
+        ages = []
+        streaks: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+        broken: set[int] = set()
+        for test_id, run_id, build, started_at, status in history:
+            if test_id in broken:
+                continue
+            if status in _FAILING:
+                streaks[test_id].append((run_id, build, started_at))
+            else:
+                broken.add(test_id)
+        for test_id, (uid, suite, name, status, message) in failing.items():
+            streak = streaks.get(test_id) or [(head.id, head.build, head.started_at)]
+            first_id, first_build, first_time = streak[-1]
+            ages.append(
+                FailureAge(
+                    uid=uid,
+                    suite=suite,
+                    name=name,
+                    status=status,
+                    since_run=first_id,
+                    since_label=f"build {first_build}" if first_build else f"run #{first_id}",
+                    since_time=first_time,
+                    streak=len(streak),
+                    message=message,
+                )
+            )
+        ages.sort(key=lambda a: (-a.streak, a.uid))
+        return ages
+
+    # -- reports ----------------------------------------------------------------
+
+    def report(
+        self,
+        format: Literal["html", "md", "json", "junit", "csv"] = "html",
+        *,
+        output: str | os.PathLike[str] | None = None,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int = 50,
+    ) -> str:
+        """Render a report of the latest run and the recent history.
+
+        Args:
+            format: ``html`` (self-contained page with SVG charts), ``md``
+                (fits a CI job summary), ``json``, ``junit`` (the runs of the
+                latest build merged into one JUnit XML) or ``csv``.
+            output: Also write the report to this file (UTF-8).
+            project: Report on this project only.
+            branch: Report on this branch only.
+            last: Number of recent runs in the trends and flaky ranking.
+
+        Returns:
+            The report text.
+
+        Raises:
+            RunNotFoundError: The store (or the scope) holds no run.
+        """
+        from maestro_test_result_aggregator import reports
+
+        text = reports.render(self, format, project=project, branch=branch, last=last)
+        if output is not None:
+            Path(output).write_text(text, encoding="utf-8")
+        return text
+
+    def connection(self) -> sqlite3.Connection:
+        """The underlying SQLite connection, for ad-hoc read queries."""
+        return self._conn
+
+
+def _scope(project: str | None, branch: str | None) -> tuple[str, list[Any]]:
+    clauses = ["1"]
+    params: list[Any] = []
+    if project is not None:
+        clauses.append("project = ?")
+        params.append(project)
+    if branch is not None:
+        clauses.append("branch = ?")
+        params.append(branch)
+    return " AND ".join(clauses), params
+
+
+def _run_summary(row: Sequence[Any]) -> RunSummary:
+    return RunSummary(*row)
+
+
+def _group_by_test(
+    rows: Iterable[tuple[str, str, str, str, float, int]],
+) -> Iterator[tuple[tuple[str, str, str], list[tuple[str, float, int]]]]:
+    key: tuple[str, str, str] | None = None
+    group: list[tuple[str, float, int]] = []
+    for uid, suite, name, status, duration, flaky in rows:
+        if key is None or key[0] != uid:
+            if key is not None:
+                yield key, group
+            key, group = (uid, suite, name), []
+        group.append((status, duration, flaky))
+    if key is not None:
+        yield key, group
+
+
+def _group_stats(key: str, runs: list[RunSummary]) -> GroupStats:
+    durations = sorted(run.duration for run in runs)
+    executed = sum(run.executed for run in runs)
+    failing = sum(run.failed + run.errors for run in runs)
+    return GroupStats(
+        key=key,
+        runs=len(runs),
+        total=sum(run.total for run in runs),
+        passed=sum(run.passed for run in runs),
+        failed=sum(run.failed for run in runs),
+        errors=sum(run.errors for run in runs),
+        skipped=sum(run.skipped for run in runs),
+        flaky=sum(run.flaky for run in runs),
+        pass_rate=1.0 if executed <= 0 else (executed - failing) / executed,
+        median_duration=percentile(durations, 0.5),
+        p95_duration=percentile(durations, 0.95),
+    )
