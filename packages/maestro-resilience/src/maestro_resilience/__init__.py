@@ -17,6 +17,7 @@ from ._clock import AsyncSleep, Clock, FakeClock, Sleep, is_testing, set_testing
 from ._policy import Policy
 from .backoff import Backoff, ConstantBackoff, DecorrelatedJitterBackoff, ExponentialBackoff, Jitter
 from .breaker import BreakerMetrics, CircuitBreaker, CircuitState, StateChange
+from .bulkhead import Bulkhead, BulkheadMetrics
 from .errors import (
     BulkheadFullError,
     CallTimeoutError,
@@ -25,7 +26,11 @@ from .errors import (
     ResilienceError,
     RetryExhaustedError,
 )
+from .fallback import Fallback, fallback
+from .pipeline import Pipeline, pipeline
+from .ratelimit import RateLimiter, RateLimiterMetrics
 from .retry import Retry, RetryEvent, RetryInfo, RetryMetrics, retry, retry_info
+from .timeout import Timeout, TimeoutMetrics, timeout
 from .window import CountWindow, TimeWindow
 
 # A library never configures logging; applications opt in to our events.
@@ -40,7 +45,9 @@ __all__ = [
     "AsyncSleep",
     "Backoff",
     "BreakerMetrics",
+    "Bulkhead",
     "BulkheadFullError",
+    "BulkheadMetrics",
     "CallTimeoutError",
     "CircuitBreaker",
     "CircuitOpenError",
@@ -51,9 +58,13 @@ __all__ = [
     "DecorrelatedJitterBackoff",
     "ExponentialBackoff",
     "FakeClock",
+    "Fallback",
     "Jitter",
+    "Pipeline",
     "Policy",
     "RateLimitExceeded",
+    "RateLimiter",
+    "RateLimiterMetrics",
     "ResilienceError",
     "Retry",
     "RetryEvent",
@@ -63,10 +74,15 @@ __all__ = [
     "Sleep",
     "StateChange",
     "TimeWindow",
+    "Timeout",
+    "TimeoutMetrics",
     "__version__",
+    "fallback",
     "is_testing",
+    "pipeline",
     "retry",
     "retry_info",
     "set_testing",
     "testing",
+    "timeout",
 ]

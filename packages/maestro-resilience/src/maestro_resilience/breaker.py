@@ -180,7 +180,7 @@ class CircuitBreaker(Policy):
     >>> query(True)
     Traceback (most recent call last):
     ...
-    maestro_resilience.errors.CircuitOpenError: circuit breaker 'db' is open; calls are rejected for another 10.000 s
+    maestro_resilience.errors.CircuitOpenError: circuit breaker 'db' is open; ... another 10.000 s
     >>> fake.advance(10.0)
     >>> query(True), breaker.state
     ('rows', <CircuitState.CLOSED: 'closed'>)
@@ -223,7 +223,8 @@ class CircuitBreaker(Policy):
             and slow_call_duration is None
         ):
             raise ValueError(
-                "the breaker could never open: set failure_threshold, failure_rate_threshold or slow_call_duration"
+                "the breaker could never open: set failure_threshold, "
+                "failure_rate_threshold or slow_call_duration"
             )
         self.name = name
         self.failure_threshold = failure_threshold

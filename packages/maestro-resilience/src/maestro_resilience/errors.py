@@ -50,7 +50,10 @@ class CircuitOpenError(ResilienceError):
                 "retry once the probe calls finish"
             )
         else:
-            message = f"circuit breaker {breaker_name!r} is open; calls are rejected for another {retry_after:.3f} s"
+            message = (
+                f"circuit breaker {breaker_name!r} is open; "
+                f"calls are rejected for another {retry_after:.3f} s"
+            )
         super().__init__(message)
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -72,7 +75,7 @@ class BulkheadFullError(ResilienceError):
         max_wait: How long the caller waited for a slot, in seconds.
 
     >>> print(BulkheadFullError("db", max_concurrent=4, max_wait=0.0))
-    bulkhead 'db' is full (4 concurrent calls) and no slot freed up within 0.000 s; raise max_concurrent or max_wait, or shed load
+    bulkhead 'db' is full (4 concurrent calls) and no slot freed up within 0.000 s; ...
     """
 
     def __init__(self, bulkhead_name: str, *, max_concurrent: int, max_wait: float) -> None:
@@ -80,8 +83,9 @@ class BulkheadFullError(ResilienceError):
         self.max_concurrent = max_concurrent
         self.max_wait = max_wait
         super().__init__(
-            f"bulkhead {bulkhead_name!r} is full ({max_concurrent} concurrent calls) and no slot freed up "
-            f"within {max_wait:.3f} s; raise max_concurrent or max_wait, or shed load"
+            f"bulkhead {bulkhead_name!r} is full ({max_concurrent} concurrent calls) "
+            f"and no slot freed up within {max_wait:.3f} s; "
+            "raise max_concurrent or max_wait, or shed load"
         )
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -110,7 +114,8 @@ class RateLimitExceeded(ResilienceError):
         self.limiter_name = limiter_name
         self.retry_after = retry_after
         super().__init__(
-            f"rate limiter {limiter_name!r} has no token available; the next one is due in {retry_after:.3f} s"
+            f"rate limiter {limiter_name!r} has no token available; "
+            f"the next one is due in {retry_after:.3f} s"
         )
 
     def __reduce__(self) -> tuple[object, ...]:

@@ -149,7 +149,8 @@ class Retry(Policy):
             not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1
         ):
             raise ValueError(
-                f"max_attempts must be an int >= 1 (1 means no retry) or None for no limit, got {max_attempts!r}"
+                "max_attempts must be an int >= 1 (1 means no retry) or None for no limit, "
+                f"got {max_attempts!r}"
             )
         if max_total_time is not None and not max_total_time > 0:
             raise ValueError(f"max_total_time must be > 0 seconds or None, got {max_total_time!r}")
@@ -162,7 +163,8 @@ class Retry(Policy):
             )
         if backoff is not None and not isinstance(backoff, Backoff):
             raise ValueError(
-                f"backoff must have a delays() method (see maestro_resilience.backoff), got {backoff!r}"
+                "backoff must have a delays() method (see maestro_resilience.backoff), "
+                f"got {backoff!r}"
             )
         self.max_attempts = max_attempts
         self.on = types
@@ -267,7 +269,7 @@ class Retry(Policy):
                 self._sleep(delay)
             try:
                 result = fn(*args, **kwargs)
-            except BaseException as error:  # noqa: BLE001 - _Run.next_delay decides and re-raises
+            except BaseException as error:
                 exc, result = error, None
                 continue
             exc = None
@@ -290,7 +292,7 @@ class Retry(Policy):
                 await self._async_sleep(delay)
             try:
                 result = await fn(*args, **kwargs)
-            except BaseException as error:  # noqa: BLE001 - _Run.next_delay decides and re-raises
+            except BaseException as error:
                 exc, result = error, None
                 continue
             exc = None
@@ -401,7 +403,8 @@ class _Run:
             except (AttributeError, TypeError):  # exceptions with __slots__ cannot carry it
                 pass
             exc.add_note(
-                f"maestro_resilience.retry: gave up on {self._name()} after {self.attempt} attempts ({elapsed:.3f} s)"
+                f"maestro_resilience.retry: gave up on {self._name()} "
+                f"after {self.attempt} attempts ({elapsed:.3f} s)"
             )
         raise exc
 

@@ -1,0 +1,296 @@
+"""The bulkhead: cap how many calls run at once, so one slow dependency cannot take every worker."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from ._policy import P, Policy, R, _Counter
+from .errors import BulkheadFullError
+
+__all__ = ["Bulkhead", "BulkheadMetrics"]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkheadMetrics:
+    """A snapshot of a bulkhead's state and counters.
+
+    Attributes:
+        max_concurrent: The configured limit.
+        active: Calls holding a slot now.
+        waiting: Callers waiting for a slot now.
+        accepted: Calls that got a slot since creation.
+        rejected: Calls rejected with :class:`BulkheadFullError` since creation.
+    """
+
+    max_concurrent: int
+    active: int
+    waiting: int
+    accepted: int
+    rejected: int
+
+
+class _Waiter:
+    """One caller waiting for a slot: a thread (``event``) or an asyncio task (``future``)."""
+
+    __slots__ = ("event", "future", "granted", "loop")
+
+    def __init__(
+        self,
+        event: threading.Event | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
+        self.event = event
+        self.loop = loop
+        self.future = future
+        self.granted = False  # set under the bulkhead lock: the slot now belongs to this waiter
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Bulkhead(Policy):
+    """Let at most ``max_concurrent`` calls run at once; others wait up to ``max_wait`` seconds.
+
+    Works for threads and asyncio tasks alike (even mixed, on one instance):
+    slots are handed to waiters first come, first served, and a waiter that is
+    cancelled or times out never keeps a slot. Also usable as ``with bulkhead:``
+    and ``async with bulkhead:``.
+
+    Args:
+        max_concurrent: Calls allowed inside at the same time.
+        max_wait: Seconds a caller waits for a slot before :class:`BulkheadFullError`
+            (``0`` rejects at once, ``None`` waits forever).
+        name: Name used in errors.
+
+    Raises:
+        ValueError: If ``max_concurrent`` < 1 or ``max_wait`` is negative.
+
+    >>> pool = Bulkhead(max_concurrent=1)
+    >>> with pool:
+    ...     try:
+    ...         pool.call(print, "second caller")
+    ...     except BulkheadFullError as exc:
+    ...         print(type(exc).__name__)
+    BulkheadFullError
+    >>> pool.call(print, "slot is free again")
+    slot is free again
+    """
+
+    def __init__(
+        self, max_concurrent: int = 10, max_wait: float | None = 0.0, *, name: str = "bulkhead"
+    ) -> None:
+        if (
+            not isinstance(max_concurrent, int)
+            or isinstance(max_concurrent, bool)
+            or max_concurrent < 1
+        ):
+            raise ValueError(f"max_concurrent must be an int >= 1, got {max_concurrent!r}")
+        if max_wait is not None and not (
+            isinstance(max_wait, int | float) and not math.isnan(max_wait) and max_wait >= 0
+        ):
+            raise ValueError(
+                f"max_wait must be seconds >= 0, or None to wait forever, got {max_wait!r}"
+            )
+        self.max_concurrent = max_concurrent
+        self.max_wait = None if max_wait is None or math.isinf(max_wait) else float(max_wait)
+        self.name = name
+        self._lock = threading.Lock()
+        self._active = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._accepted = _Counter()
+        self._rejected = _Counter()
+
+    def __repr__(self) -> str:
+        return (
+            f"Bulkhead(name={self.name!r}, max_concurrent={self.max_concurrent}, "
+            f"max_wait={self.max_wait!r})"
+        )
+
+    @property
+    def metrics(self) -> BulkheadMetrics:
+        """A snapshot of the bulkhead's occupancy and counters."""
+        with self._lock:
+            return BulkheadMetrics(
+                max_concurrent=self.max_concurrent,
+                active=self._active,
+                waiting=len(self._waiters),
+                accepted=self._accepted.value,
+                rejected=self._rejected.value,
+            )
+
+    # -- slots ----------------------------------------------------------------------
+
+    def _enter_now(self) -> bool:
+        """Take a free slot if nobody is queued before us. Caller holds the lock."""
+        if self._active < self.max_concurrent and not self._waiters:
+            self._active += 1
+            self._accepted.increment()
+            return True
+        return False
+
+    def _full(self, waited: float | None) -> BulkheadFullError:
+        self._rejected.increment()
+        return BulkheadFullError(
+            self.name, max_concurrent=self.max_concurrent, max_wait=waited or 0.0
+        )
+
+    def acquire(self) -> None:
+        """Take a slot, waiting up to ``max_wait`` seconds (blocking the thread).
+
+        Raises:
+            BulkheadFullError: If no slot freed up in time.
+        """
+        with self._lock:
+            if self._enter_now():
+                return
+            if self.max_wait == 0:
+                raise self._full(0.0)
+            waiter = _Waiter(event=threading.Event())
+            self._waiters.append(waiter)
+        event = waiter.event
+        assert event is not None
+        try:
+            event.wait(self.max_wait)
+        except BaseException:  # e.g. KeyboardInterrupt while waiting: never keep the slot
+            if self._withdraw(waiter):
+                self.release()
+            raise
+        if not self._withdraw(waiter):
+            raise self._full(self.max_wait)
+
+    def _withdraw(self, waiter: _Waiter) -> bool:
+        """Stop waiting; return whether the slot was handed over in the meantime."""
+        with self._lock:
+            if not waiter.granted:
+                self._waiters.remove(waiter)
+            return waiter.granted
+
+    async def acquire_async(self) -> None:
+        """Take a slot, waiting up to ``max_wait`` seconds without blocking the event loop.
+
+        A task cancelled while waiting gives its place (or the slot it was just
+        handed) to the next waiter.
+
+        Raises:
+            BulkheadFullError: If no slot freed up in time.
+        """
+        with self._lock:
+            if self._enter_now():
+                return
+            if self.max_wait == 0:
+                raise self._full(0.0)
+            loop = asyncio.get_running_loop()
+            waiter = _Waiter(loop=loop, future=loop.create_future())
+            self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(self.max_wait):
+                await waiter.future  # type: ignore[misc]
+        except BaseException as exc:
+            granted = self._withdraw(waiter)
+            if granted and isinstance(exc, TimeoutError):
+                return  # the slot arrived just as the wait expired: use it
+            if granted:
+                self.release()  # cancelled after being handed the slot: pass it on
+                raise
+            if isinstance(exc, TimeoutError):
+                raise self._full(self.max_wait) from None
+            raise
+
+    def release(self) -> None:
+        """Give a slot back, handing it straight to the longest-waiting caller if any.
+
+        Raises:
+            RuntimeError: If called more often than a slot was taken.
+        """
+        with self._lock:
+            if self._active <= 0:
+                raise RuntimeError(f"bulkhead {self.name!r} released more often than acquired")
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if waiter.event is not None:
+                    waiter.granted = True
+                    self._accepted.increment()
+                    waiter.event.set()
+                    return
+                try:
+                    waiter.loop.call_soon_threadsafe(_resolve, waiter.future)  # type: ignore[union-attr,arg-type]
+                except RuntimeError:  # its event loop is closed: nobody will take the slot
+                    continue
+                waiter.granted = True
+                self._accepted.increment()
+                return
+            self._active -= 1
+
+    # -- context managers -------------------------------------------------------------
+
+    def __enter__(self) -> Bulkhead:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    async def __aenter__(self) -> Bulkhead:
+        await self.acquire_async()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    # -- wrappers -----------------------------------------------------------------------
+
+    def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
+        acquire, release = self.acquire, self.release
+
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            acquire()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                release()
+
+        return wrapper
+
+    def _wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        acquire, release = self.acquire_async, self.release
+
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            await acquire()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                release()
+
+        return wrapper
+
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn(*args, **kwargs)`` inside a slot.
+
+        Raises:
+            BulkheadFullError: If no slot freed up within ``max_wait``.
+        """
+        self.acquire()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.release()

@@ -1,0 +1,125 @@
+"""The fallback policy: answer with a default (or a handler's answer) when a call fails."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
+
+from ._policy import P, Policy, R, _Counter, _name_of
+
+__all__ = ["Fallback", "fallback"]
+
+logger = logging.getLogger("maestro_resilience.fallback")
+
+_MISSING: Any = object()
+# Falling back on these would swallow cancellation or shutdown.
+_NEVER_CAUGHT = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+class Fallback(Policy):
+    """Replace a failure by a value; create it with :func:`fallback`."""
+
+    __slots__ = ("_used", "handler", "on", "value")
+
+    def __init__(
+        self,
+        value: object = _MISSING,
+        *,
+        handler: Callable[[BaseException], object] | None = None,
+        on: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+    ) -> None:
+        if (value is _MISSING) == (handler is None):
+            raise ValueError("fallback needs exactly one of value=... or handler=...")
+        if handler is not None and not callable(handler):
+            raise ValueError(
+                f"handler must be callable (it receives the exception), got {handler!r}"
+            )
+        types = on if isinstance(on, tuple) else (on,)
+        if not types or not all(
+            isinstance(t, type) and issubclass(t, BaseException) for t in types
+        ):
+            raise ValueError(
+                f"on must be an exception class or a non-empty tuple of them, got {on!r}"
+            )
+        self.value = value
+        self.handler = handler
+        self.on = types
+        self._used = _Counter()
+
+    def __repr__(self) -> str:
+        what = (
+            f"handler={_name_of(self.handler)}"
+            if self.handler is not None
+            else f"value={self.value!r}"
+        )
+        return f"Fallback({what}, on={self.on!r})"
+
+    @property
+    def used(self) -> int:
+        """How many times the fallback replaced a failure."""
+        return self._used.value
+
+    def _replace(self, fn: object, exc: BaseException) -> object:
+        if isinstance(exc, _NEVER_CAUGHT):
+            raise exc
+        self._used.increment()
+        logger.info("%s failed with %r; using the fallback", _name_of(fn), exc)
+        return self.handler(exc) if self.handler is not None else self.value
+
+    def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
+        on, replace = self.on, self._replace
+
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except on as exc:
+                return cast("R", replace(fn, exc))
+
+        return wrapper
+
+    def _wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        on, replace = self.on, self._replace
+
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(*args, **kwargs)
+            except on as exc:
+                answer = replace(fn, exc)
+                if inspect.isawaitable(answer):  # async handlers are awaited
+                    answer = await answer
+                return cast("R", answer)
+
+        return wrapper
+
+
+def fallback(
+    value: object = _MISSING,
+    *,
+    handler: Callable[[BaseException], object] | None = None,
+    on: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+) -> Fallback:
+    """Return ``value`` (or ``handler(exception)``) instead of raising one of ``on``.
+
+    Cancellation, :class:`KeyboardInterrupt`, :class:`SystemExit` and
+    :class:`GeneratorExit` always propagate. For ``async def`` functions the
+    handler may be sync or async.
+
+    Args:
+        value: The replacement result.
+        handler: Called with the exception; its return value is the result.
+        on: Exception class(es) to replace; anything else propagates.
+
+    Raises:
+        ValueError: Unless exactly one of ``value`` and ``handler`` is given, or
+            if ``on`` is not exception classes.
+
+    >>> @fallback(handler=lambda exc: f"cached ({type(exc).__name__})", on=(ConnectionError,))
+    ... def price() -> str:
+    ...     raise ConnectionError("pricing service down")
+    >>> price()
+    'cached (ConnectionError)'
+    """
+    return Fallback(value, handler=handler, on=on)
