@@ -1,0 +1,207 @@
+"""The adapter interface and the machinery shared by every adapter."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, TypeAlias
+
+from maestro_test_adapters.adapters._process import ProcessOutcome, run_process
+from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
+
+#: What a suite to run can be given as: a file, a folder or a framework pattern.
+Target: TypeAlias = str | os.PathLike[str]
+
+
+class AdapterError(Exception):
+    """An adapter could not start the framework at all (nothing was run)."""
+
+
+class ToolNotFoundError(AdapterError):
+    """The framework (or its runtime) is not installed; the message says what to install.
+
+    >>> print(ToolNotFoundError("jest", "run `npm install --save-dev jest`"))
+    jest is not installed: run `npm install --save-dev jest`
+    """
+
+    def __init__(self, tool: str, install_hint: str) -> None:
+        super().__init__(f"{tool} is not installed: {install_hint}")
+        self.tool = tool
+        self.install_hint = install_hint
+
+
+class Adapter(Protocol):
+    """Runs a suite in one framework and returns the normalised result.
+
+    Every adapter in this package follows this interface, so code that drives
+    suites does not need to know which framework it is talking to.
+    """
+
+    @property
+    def framework(self) -> str:
+        """Name of the framework, as it appears in :attr:`TestRun.framework`."""
+        ...
+
+    def run(
+        self,
+        target: Target,
+        *,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | os.PathLike[str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> TestRun:
+        """Run ``target`` and return the normalised run.
+
+        Args:
+            target: Test file, folder or pattern, as the framework's own command
+                line takes it (relative paths are relative to ``workdir``).
+            timeout: Seconds before the whole process tree is killed and the
+                run is reported with an ``error`` result; ``None`` waits forever.
+            env: Variables added to (or overriding) the current environment.
+            workdir: Directory the framework runs in; the current one by default.
+            extra_args: More command-line arguments for the framework.
+
+        Raises:
+            ToolNotFoundError: The framework is not installed.
+            AdapterError: ``workdir`` does not exist.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A framework command line plus the environment it needs to write its report."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class CommandAdapter(ABC):
+    """Base of the adapters: run one command, read the report file it wrote.
+
+    Subclasses say how to build the command (:meth:`invocation`) and how to
+    read the report (:meth:`read_report`); running, timeouts, killing and
+    turning a crash into an ``error`` result happen here, once.
+    """
+
+    #: Seconds between SIGTERM and SIGKILL when a run times out.
+    kill_grace: float = 3.0
+
+    @property
+    @abstractmethod
+    def framework(self) -> str:
+        """Framework name reported in the run."""
+
+    @abstractmethod
+    def invocation(
+        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+    ) -> Invocation:
+        """Build the command that runs ``target`` and writes its report to ``report``.
+
+        Raises:
+            ToolNotFoundError: The framework is not installed.
+        """
+
+    @abstractmethod
+    def read_report(self, report: Path) -> TestRun:
+        """Read the report the framework wrote.
+
+        Raises:
+            ValueError: The report is unreadable (truncated, not the expected format).
+        """
+
+    def run(
+        self,
+        target: Target,
+        *,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | os.PathLike[str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> TestRun:
+        """Run ``target`` and return the normalised run (see :class:`Adapter`)."""
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+        cwd = Path(workdir if workdir is not None else os.getcwd()).resolve()
+        if not cwd.is_dir():
+            raise AdapterError(f"workdir {cwd} does not exist or is not a directory")
+        with tempfile.TemporaryDirectory(prefix="maestro-adapter-") as scratch:
+            report = Path(scratch) / "report"
+            invocation = self.invocation(os.fspath(target), report, cwd, extra_args)
+            outcome = run_process(
+                invocation.argv,
+                cwd=cwd,
+                env={**os.environ, **(env or {}), **invocation.env},
+                timeout=timeout,
+                kill_grace=self.kill_grace,
+            )
+            run, problem = self._read(report)
+        return _complete(self.framework, run, problem, outcome, timeout)
+
+    def _read(self, report: Path) -> tuple[TestRun | None, str | None]:
+        if not report.is_file() or report.stat().st_size == 0:
+            return None, f"{self.framework} wrote no report"
+        try:
+            return self.read_report(report), None
+        except (ValueError, OSError) as exc:
+            return None, f"{self.framework} wrote a report that cannot be read: {exc}"
+
+
+def _complete(
+    framework: str,
+    run: TestRun | None,
+    problem: str | None,
+    outcome: ProcessOutcome,
+    timeout: float | None,
+) -> TestRun:
+    """Fill in what the report lacks and record a crash or timeout as an error result."""
+    if run is None:
+        run = TestRun(framework)
+    run.framework = framework
+    if run.started_at is None:
+        run.started_at = outcome.started_at
+    if not run.duration:
+        run.duration = outcome.duration
+    run.environment["command"] = shlex.join(outcome.argv)
+    run.environment["exit_code"] = str(outcome.returncode)
+
+    reason = None
+    if outcome.timed_out:
+        reason = (
+            f"{framework} did not finish within {timeout:g} s; its whole process tree was killed"
+        )
+    elif outcome.returncode < 0:
+        name = signal.Signals(-outcome.returncode).name
+        reason = f"{framework} was killed by {name}"
+    elif problem is not None:
+        reason = f"{problem} (exit code {outcome.returncode})"
+    elif outcome.returncode != 0 and run.totals.ok:
+        reason = (
+            f"{framework} exited with code {outcome.returncode}"
+            " but reported no failing test (no tests found, or a usage error)"
+        )
+    if reason is not None:
+        run.suites.append(
+            TestSuite(
+                name=framework,
+                tests=[
+                    TestResult(
+                        test_id=f"{framework}::<run>",
+                        name=f"{framework} run",
+                        status=Status.ERROR,
+                        duration=outcome.duration,
+                        message=reason,
+                        stdout=outcome.stdout or None,
+                        stderr=outcome.stderr or None,
+                    )
+                ],
+            )
+        )
+    return run

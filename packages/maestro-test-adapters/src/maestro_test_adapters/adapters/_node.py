@@ -1,0 +1,120 @@
+"""Adapters for the Node.js frameworks: Jest, cucumber-js and Playwright Test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from maestro_test_adapters.adapters._base import CommandAdapter, Invocation, ToolNotFoundError
+from maestro_test_adapters.models import TestRun
+
+
+def find_node_tool(command: str, package: str, workdir: Path) -> str:
+    """Locate a Node.js command the way ``npx`` does, without ever downloading it.
+
+    Looks for ``node_modules/.bin/<command>`` in ``workdir`` and its parents,
+    then on ``PATH``.
+
+    Raises:
+        ToolNotFoundError: Neither the command nor Node.js itself is installed.
+    """
+    if shutil.which("node") is None:
+        raise ToolNotFoundError(
+            "Node.js", "install Node.js 18 or later (Debian: `apt-get install nodejs npm`)"
+        )
+    for folder in (workdir, *workdir.parents):
+        candidate = folder / "node_modules" / ".bin" / command
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which(command)
+    if found is None:
+        raise ToolNotFoundError(
+            command,
+            f"run `npm install --save-dev {package}` in {workdir}"
+            " (or `npm ci` if the project has a package-lock.json)",
+        )
+    return found
+
+
+def _read(report: Path, format_name: str) -> TestRun:
+    from maestro_test_adapters.readers import read_results  # readers import lazily
+
+    return read_results(report, format=format_name)
+
+
+class JestAdapter(CommandAdapter):
+    """Run a Jest suite (``jest --json --outputFile``) and read its JSON report.
+
+    ``target`` is a test path pattern, as ``jest`` takes it. Jest's
+    ``retryTimes`` retries show up as :class:`~maestro_test_adapters.Attempt`.
+
+    >>> JestAdapter().framework
+    'jest'
+    """
+
+    framework = "jest"
+
+    def invocation(
+        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+    ) -> Invocation:
+        """Build ``jest --json --outputFile=REPORT [extra_args] TARGET``."""
+        jest = find_node_tool("jest", "jest", workdir)
+        return Invocation([jest, "--json", f"--outputFile={report}", *extra_args, target])
+
+    def read_report(self, report: Path) -> TestRun:
+        """Read Jest's ``--json`` report."""
+        return _read(report, "jest")
+
+
+class CucumberJsAdapter(CommandAdapter):
+    """Run cucumber-js with the message formatter and read the NDJSON messages.
+
+    Prefer :class:`CucumberAdapter`, which also runs behave; this is the
+    cucumber-js half of it.
+
+    >>> CucumberJsAdapter().framework
+    'cucumber-js'
+    """
+
+    framework = "cucumber-js"
+
+    def invocation(
+        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+    ) -> Invocation:
+        """Build ``cucumber-js --format message:REPORT [extra_args] TARGET``."""
+        cucumber = find_node_tool("cucumber-js", "@cucumber/cucumber", workdir)
+        return Invocation([cucumber, "--format", f"message:{report}", *extra_args, target])
+
+    def read_report(self, report: Path) -> TestRun:
+        """Read the Cucumber messages NDJSON stream."""
+        return _read(report, "cucumber-messages")
+
+
+class PlaywrightTestAdapter(CommandAdapter):
+    """Run ``playwright test`` with the JSON reporter and read its report.
+
+    Prefer :class:`PlaywrightAdapter`, which also runs Python suites; this is
+    its Playwright Test half. The browser comes from the project's
+    ``playwright.config`` (point ``launchOptions.executablePath`` at the
+    system Chromium: this adapter never installs browsers).
+
+    >>> PlaywrightTestAdapter().framework
+    'playwright'
+    """
+
+    framework = "playwright"
+
+    def invocation(
+        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+    ) -> Invocation:
+        """Build ``playwright test --reporter=json [extra_args] TARGET``."""
+        playwright = find_node_tool("playwright", "@playwright/test", workdir)
+        return Invocation(
+            [playwright, "test", "--reporter=json", *extra_args, target],
+            env={"PLAYWRIGHT_JSON_OUTPUT_FILE": str(report)},
+        )
+
+    def read_report(self, report: Path) -> TestRun:
+        """Read Playwright's JSON report."""
+        return _read(report, "playwright")
