@@ -1,0 +1,149 @@
+"""The only module that talks to maestro-resilience and maestro-audit-logger.
+
+Keeping both libraries behind these few functions means the publishing logic
+reads as plain Python and a change in either library touches one file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from maestro_audit_logger import Actor, AuditLogger, Resource
+from maestro_resilience import ExponentialBackoff, RetryEvent, RetryExhaustedError, retry
+
+from maestro_factory.errors import TransientIndexError
+
+__all__ = ["ReleaseAudit", "RetryPolicy", "call_with_retries", "poll"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry: exponential backoff with jitter.
+
+    Attributes:
+        attempts: Total attempts, the first included.
+        initial_delay: Delay before the first retry, in seconds (doubles each retry).
+        max_delay: Upper bound of one delay, in seconds.
+
+    >>> RetryPolicy(attempts=3, initial_delay=0.5).attempts
+    3
+    """
+
+    attempts: int = 5
+    initial_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def _backoff(self) -> ExponentialBackoff:
+        return ExponentialBackoff(
+            initial=self.initial_delay,
+            max_delay=max(self.max_delay, self.initial_delay),
+            jitter="equal",
+        )
+
+
+def call_with_retries(
+    operation: Callable[[], T], *, policy: RetryPolicy, what: str, say: Callable[[str], None]
+) -> T:
+    """Run *operation*, retrying :class:`TransientIndexError` (5xx, broken connections).
+
+    Other exceptions (a 4xx answer, a hash mismatch) propagate at once. When the
+    attempts run out, the last :class:`TransientIndexError` propagates.
+    """
+
+    def announce(event: RetryEvent) -> None:
+        say(
+            f"  {what}: attempt {event.attempt} failed ({event.exception}); retrying in {event.delay:.1f} s"
+        )
+
+    policy_ = retry(
+        max_attempts=policy.attempts,
+        on=TransientIndexError,
+        backoff=policy._backoff(),
+        on_retry=announce,
+        name=what,
+    )
+    return policy_(operation)()
+
+
+def poll(
+    probe: Callable[[], T],
+    *,
+    until: Callable[[T], bool],
+    policy: RetryPolicy,
+    what: str,
+    say: Callable[[str], None],
+) -> T:
+    """Call *probe* until *until* accepts its result or the attempts run out; return the last result.
+
+    Transient index errors during polling are retried as well.
+    """
+
+    def announce(event: RetryEvent) -> None:
+        cause = event.exception if event.exception is not None else "not there yet"
+        say(f"  {what}: {cause}; looking again in {event.delay:.1f} s")
+
+    policy_ = retry(
+        max_attempts=policy.attempts,
+        on=TransientIndexError,
+        retry_if_result=lambda result: not until(result),
+        backoff=policy._backoff(),
+        on_retry=announce,
+        name=what,
+    )
+    try:
+        return policy_(probe)()
+    except RetryExhaustedError as exhausted:
+        last: T = exhausted.last_result  # type: ignore[assignment]
+        return last
+
+
+def current_actor(environ: Mapping[str, str] = os.environ) -> Actor:
+    """Who runs the release: the CI actor when there is one, else the local user."""
+    if environ.get("GITHUB_ACTOR"):
+        return Actor(environ["GITHUB_ACTOR"], type="ci")
+    try:
+        return Actor(getpass.getuser(), type="user")
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return Actor("unknown", type="user")
+
+
+class ReleaseAudit:
+    """Records every publish decision in a tamper-evident audit log (JSON lines).
+
+    Args:
+        path: The audit log file (created with its folder when missing).
+        key: Optional HMAC key that signs the records (``FACTORY_AUDIT_KEY``).
+        actor: Who releases; defaults to :func:`current_actor`.
+    """
+
+    def __init__(self, path: Path, *, key: str | None = None, actor: Actor | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._logger = AuditLogger(path, key=key)
+        self._actor = actor or current_actor()
+
+    def record(
+        self,
+        action: str,
+        filename: str,
+        *,
+        outcome: str = "success",
+        reason: str | None = None,
+        **metadata: str,
+    ) -> None:
+        """Append one record about a distribution file."""
+        self._logger.log(
+            action,
+            actor=self._actor,
+            resource=Resource("distribution", filename),
+            outcome=outcome,
+            reason=reason,
+            **metadata,
+        )

@@ -1,0 +1,145 @@
+"""Install a requirement into a brand-new virtual environment and import it from there.
+
+The import runs with ``python -I`` from an empty temporary folder, so neither the
+source tree nor the current directory can shadow the installed files; every
+imported module must come from inside the new environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from maestro_factory.errors import StepFailedError, UsageError
+from maestro_factory.index import Redactor
+
+__all__ = ["InstallSource", "install_and_import", "uv_executable"]
+
+_NO_SECRETS = Redactor()
+
+# Runs inside the new environment: import every top-level module of the distribution.
+_PROBE = """
+import importlib, importlib.metadata as md, json, sys
+dist = md.distribution(sys.argv[1])
+tops = set()
+for path in dist.files or ():
+    head = path.parts[0] if path.parts else ""
+    if head in ("..", "__pycache__") or head.endswith((".dist-info", ".data")):
+        continue
+    if len(path.parts) > 1 or path.suffix == ".py":
+        tops.add(head.removesuffix(".py"))
+modules = {name: importlib.import_module(name).__file__ for name in sorted(tops)}
+print(json.dumps({"version": dist.version, "modules": modules}))
+"""
+
+
+def uv_executable() -> str:
+    """The uv binary: the one running us (``$UV``, set by ``uv run``) or the first on ``PATH``.
+
+    Raises:
+        UsageError: uv cannot be found.
+    """
+    found = os.environ.get("UV") or shutil.which("uv")
+    if not found:
+        raise UsageError(
+            "uv is needed to create test environments: install it (pip install uv) or run via `uv run`"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class InstallSource:
+    """Where the installer finds packages.
+
+    Attributes:
+        find_links: Folders with distribution files (the freshly built siblings).
+        environment: Extra environment variables for uv (``UV_INDEX`` and friends,
+            so that a URL with credentials never appears on a command line).
+        refresh: Packages whose cached index pages must be revalidated.
+    """
+
+    find_links: tuple[Path, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    refresh: tuple[str, ...] = ()
+
+
+def install_and_import(
+    requirement: str,
+    distribution: str,
+    version: str,
+    *,
+    source: InstallSource,
+    redact: Callable[[str], str] = _NO_SECRETS,
+) -> list[str]:
+    """Install *requirement* into a new venv, import every module of *distribution*, return their names.
+
+    Args:
+        requirement: What to install, e.g. ``"maestro-x[extra]==1.0.0"`` or ``"maestro-x @ file:///..."``.
+        distribution: The distribution whose modules are imported.
+        version: The version that must end up installed.
+        source: Where the installer looks for packages.
+        redact: Masks secrets in error output.
+
+    Raises:
+        StepFailedError: The install or an import failed, the installed version is not
+            *version*, or a module was imported from outside the environment.
+    """
+    uv = uv_executable()
+    with tempfile.TemporaryDirectory(prefix="factory-venv-") as tmp:
+        venv, cwd = Path(tmp) / "venv", Path(tmp) / "cwd"
+        cwd.mkdir()
+        env = {**os.environ, **source.environment}
+        env.pop("VIRTUAL_ENV", None)
+
+        def run(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
+            return _run(command, env, cwd, what, redact)
+
+        run(
+            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+            f"creating a venv for {requirement}",
+        )
+        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        command = [uv, "pip", "install", "--quiet", "--python", str(python), requirement]
+        for folder in source.find_links:
+            command += ["--find-links", str(folder)]
+        for name in source.refresh:
+            command += ["--refresh-package", name]
+        run(command, f"installing {requirement}")
+        probe = run([str(python), "-I", "-c", _PROBE, distribution], f"importing {distribution}")
+        report = json.loads(probe.stdout)
+        if report["version"] != version:
+            raise StepFailedError(
+                f"{requirement}: installed {distribution} {report['version']}, expected {version}"
+            )
+        if not report["modules"]:
+            raise StepFailedError(f"{requirement}: {distribution} installs no importable module")
+        root = venv.resolve()
+        for module, location in report["modules"].items():
+            if location is None or not Path(location).resolve().is_relative_to(root):
+                raise StepFailedError(
+                    f"{requirement}: {module} was imported from {location}, not from the new environment"
+                )
+        return sorted(report["modules"])
+
+
+def _run(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    what: str,
+    redact: Callable[[str], str],
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        command, env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        output = redact((result.stderr or result.stdout).strip()[-2000:])
+        raise StepFailedError(f"{what} failed (exit {result.returncode}):\n{output}")
+    return result
