@@ -238,6 +238,7 @@ class CircuitBreaker(Policy):
         self.failure_on = _exception_types("failure_on", failure_on)
         self.ignore = _exception_types("ignore", ignore)
         self._clock = clock
+        self._timed = slow_call_duration is not None  # only then is every call timed
         self._listeners: list[Callable[[StateChange], object]] = list(listeners)
         uses_window = failure_rate_threshold is not None or slow_call_duration is not None
         self.window = (window or CountWindow()) if uses_window else window
@@ -380,10 +381,11 @@ class CircuitBreaker(Policy):
 
         clock = self._clock
         on_success = self._closed_success
+        timed = self._timed
 
         def windowed(*args: P.args, **kwargs: P.kwargs) -> R:
             if breaker._closed:
-                start = clock()
+                start = clock() if timed else 0.0
                 try:
                     result = fn(*args, **kwargs)
                 except BaseException as exc:
@@ -404,10 +406,11 @@ class CircuitBreaker(Policy):
         on_success = self._closed_success
         clock = self._clock
         windowed = self._tracker is not None
+        timed = self._timed
 
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if breaker._closed:
-                start = clock() if windowed else 0.0
+                start = clock() if timed else 0.0
                 try:
                     result = await fn(*args, **kwargs)
                 except BaseException as exc:
@@ -488,7 +491,7 @@ class CircuitBreaker(Policy):
         return None if not isinstance(exc, Exception) else False
 
     def _is_slow(self, start: float, now: float) -> bool:
-        return self.slow_call_duration is not None and now - start >= self.slow_call_duration
+        return self._timed and now - start >= self.slow_call_duration  # type: ignore[operator]
 
     def _count(self, failed: bool | None, slow: bool) -> None:
         if failed is None:
@@ -507,11 +510,18 @@ class CircuitBreaker(Policy):
 
     def _closed_success(self, start: float) -> None:
         now = self._clock()
-        slow = self._is_slow(start, now)
-        self._count(False, slow)
+        self._successes.increment()
+        if self._timed and now - start >= self.slow_call_duration:  # type: ignore[operator]
+            self._slow.increment()
+            with self._lock:
+                change = self._record_closed(False, True, now) if self._closed else None
+            self._notify(change)
+            return
         with self._lock:
-            change = self._record_closed(False, slow, now) if self._state is CLOSED else None
-        self._notify(change)
+            if self._closed:
+                # A fast success cannot raise a rate: record it without re-evaluating.
+                self._consecutive = 0
+                self._tracker.record_success(now)  # type: ignore[union-attr]
 
     def _closed_exception(self, exc: BaseException, start: float) -> None:
         failed = self._classify(exc)
@@ -556,9 +566,12 @@ class CircuitBreaker(Policy):
         self._notify(change)
 
     def _record_closed(self, failed: bool, slow: bool, now: float) -> StateChange | None:
-        self._consecutive = self._consecutive + 1 if failed else 0
-        if self.failure_threshold is not None and self._consecutive >= self.failure_threshold:
-            return self._transition(OPEN, now, f"{self._consecutive} consecutive failures")
+        if failed:
+            self._consecutive += 1
+            if self.failure_threshold is not None and self._consecutive >= self.failure_threshold:
+                return self._transition(OPEN, now, f"{self._consecutive} consecutive failures")
+        else:
+            self._consecutive = 0
         tracker = self._tracker
         if tracker is None:
             return None

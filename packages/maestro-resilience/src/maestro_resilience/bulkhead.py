@@ -107,7 +107,7 @@ class Bulkhead(Policy):
         self._lock = threading.Lock()
         self._active = 0
         self._waiters: deque[_Waiter] = deque()
-        self._accepted = _Counter()
+        self._accepted = 0  # guarded by _lock like _active
         self._rejected = _Counter()
 
     def __repr__(self) -> str:
@@ -124,7 +124,7 @@ class Bulkhead(Policy):
                 max_concurrent=self.max_concurrent,
                 active=self._active,
                 waiting=len(self._waiters),
-                accepted=self._accepted.value,
+                accepted=self._accepted,
                 rejected=self._rejected.value,
             )
 
@@ -134,7 +134,7 @@ class Bulkhead(Policy):
         """Take a free slot if nobody is queued before us. Caller holds the lock."""
         if self._active < self.max_concurrent and not self._waiters:
             self._active += 1
-            self._accepted.increment()
+            self._accepted += 1
             return True
         return False
 
@@ -213,13 +213,16 @@ class Bulkhead(Policy):
             RuntimeError: If called more often than a slot was taken.
         """
         with self._lock:
+            if not self._waiters and self._active > 0:
+                self._active -= 1
+                return
             if self._active <= 0:
                 raise RuntimeError(f"bulkhead {self.name!r} released more often than acquired")
             while self._waiters:
                 waiter = self._waiters.popleft()
                 if waiter.event is not None:
                     waiter.granted = True
-                    self._accepted.increment()
+                    self._accepted += 1
                     waiter.event.set()
                     return
                 try:
@@ -227,7 +230,7 @@ class Bulkhead(Policy):
                 except RuntimeError:  # its event loop is closed: nobody will take the slot
                     continue
                 waiter.granted = True
-                self._accepted.increment()
+                self._accepted += 1
                 return
             self._active -= 1
 
@@ -260,10 +263,17 @@ class Bulkhead(Policy):
     # -- wrappers -----------------------------------------------------------------------
 
     def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
-        acquire, release = self.acquire, self.release
+        acquire, release, lock = self.acquire, self.release, self._lock
+        bulkhead = self
 
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            acquire()
+            with lock:  # the uncontended case, inlined: a free slot and nobody queued
+                entered = bulkhead._active < bulkhead.max_concurrent and not bulkhead._waiters
+                if entered:
+                    bulkhead._active += 1
+                    bulkhead._accepted += 1
+            if not entered:
+                acquire()
             try:
                 return fn(*args, **kwargs)
             finally:
@@ -272,10 +282,17 @@ class Bulkhead(Policy):
         return wrapper
 
     def _wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        acquire, release = self.acquire_async, self.release
+        acquire, release, lock = self.acquire_async, self.release, self._lock
+        bulkhead = self
 
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            await acquire()
+            with lock:  # the uncontended case, inlined: a free slot and nobody queued
+                entered = bulkhead._active < bulkhead.max_concurrent and not bulkhead._waiters
+                if entered:
+                    bulkhead._active += 1
+                    bulkhead._accepted += 1
+            if not entered:
+                await acquire()
             try:
                 return await fn(*args, **kwargs)
             finally:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._clock import AsyncSleep, Clock, Sleep
-from ._policy import P, Policy, R, _Counter
+from ._policy import P, Policy, R
 from .errors import RateLimitExceeded
 
 __all__ = ["RateLimiter", "RateLimiterMetrics"]
@@ -113,9 +113,10 @@ class RateLimiter(Policy):
         self._lock = threading.Lock()
         self._tokens = float(burst)
         self._updated = clock()
-        self._acquired = _Counter()
-        self._rejected = _Counter()
-        self._waited = _Counter()
+        # Counters guarded by _lock, like the bucket.
+        self._acquired = 0
+        self._rejected = 0
+        self._waited = 0
 
     def __repr__(self) -> str:
         return (
@@ -128,10 +129,7 @@ class RateLimiter(Policy):
         """A snapshot of the bucket and counters."""
         with self._lock:
             self._refill(self._clock())
-            available = self._tokens
-        return RateLimiterMetrics(
-            available, self._acquired.value, self._rejected.value, self._waited.value
-        )
+            return RateLimiterMetrics(self._tokens, self._acquired, self._rejected, self._waited)
 
     def _refill(self, now: float) -> None:
         elapsed = now - self._updated
@@ -139,32 +137,43 @@ class RateLimiter(Policy):
             self._tokens = min(float(self.burst), self._tokens + elapsed * self._fill_per_second)
             self._updated = now
 
-    def _reserve(self, tokens: int, max_wait: float) -> float:
-        """Take ``tokens`` now or reserve them; return the seconds to wait, or raise."""
+    def _check_tokens(self, tokens: int) -> None:
         if not isinstance(tokens, int) or isinstance(tokens, bool) or not 1 <= tokens <= self.burst:
             raise ValueError(
                 f"tokens must be an int between 1 and burst ({self.burst}), got {tokens!r}"
             )
+
+    def _reserve(self, tokens: int, max_wait: float) -> float:
+        """Take ``tokens`` now or reserve them; return the seconds to wait, or raise."""
         with self._lock:
             self._refill(self._clock())
-            missing = tokens - self._tokens
-            wait = max(missing, 0.0) / self._fill_per_second
+            available = self._tokens
+            if available >= tokens:
+                self._tokens = available - tokens
+                self._acquired += tokens
+                return 0.0
+            wait = (tokens - available) / self._fill_per_second
             if wait > max_wait:
-                self._rejected.increment()
+                self._rejected += 1
                 raise RateLimitExceeded(self.name, wait)
-            self._tokens -= tokens  # may go negative: a reservation that later callers wait behind
-        for _ in range(tokens):
-            self._acquired.increment()
-        if wait > 0:
-            self._waited.increment()
-        return wait
+            self._tokens = available - tokens  # negative: a reservation later callers queue behind
+            self._acquired += tokens
+            self._waited += 1
+            return wait
 
     def _refund(self, tokens: int) -> None:
         with self._lock:
             self._tokens = min(float(self.burst), self._tokens + tokens)
+            self._acquired -= tokens
 
     def try_acquire(self, tokens: int = 1) -> bool:
-        """Take ``tokens`` if available right now; never waits or raises for lack of tokens."""
+        """Take ``tokens`` if available right now; never waits or raises for lack of tokens.
+
+        Raises:
+            ValueError: If ``tokens`` is not between 1 and ``burst``.
+        """
+        if tokens != 1:
+            self._check_tokens(tokens)
         try:
             self._reserve(tokens, 0.0)
         except RateLimitExceeded:
@@ -176,21 +185,30 @@ class RateLimiter(Policy):
 
         Raises:
             RateLimitExceeded: If the tokens would take longer than ``max_wait``.
+            ValueError: If ``tokens`` is not between 1 and ``burst``.
         """
+        if tokens != 1:
+            self._check_tokens(tokens)
         wait = self._reserve(tokens, self.max_wait)
         if wait > 0:
-            try:
-                self._sleep(wait)
-            except BaseException:
-                self._refund(tokens)
-                raise
+            self._wait(wait, tokens)
+
+    def _wait(self, seconds: float, tokens: int) -> None:
+        try:
+            self._sleep(seconds)
+        except BaseException:
+            self._refund(tokens)
+            raise
 
     async def acquire_async(self, tokens: int = 1) -> None:
         """Like :meth:`acquire`, but awaits; a cancelled waiter returns its reservation.
 
         Raises:
             RateLimitExceeded: If the tokens would take longer than ``max_wait``.
+            ValueError: If ``tokens`` is not between 1 and ``burst``.
         """
+        if tokens != 1:
+            self._check_tokens(tokens)
         wait = self._reserve(tokens, self.max_wait)
         if wait > 0:
             try:
@@ -200,10 +218,12 @@ class RateLimiter(Policy):
                 raise
 
     def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
-        acquire = self.acquire
+        reserve, wait_for, max_wait = self._reserve, self._wait, self.max_wait
 
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            acquire()
+            wait = reserve(1, max_wait)
+            if wait > 0:
+                wait_for(wait, 1)
             return fn(*args, **kwargs)
 
         return wrapper

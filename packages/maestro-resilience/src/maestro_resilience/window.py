@@ -91,6 +91,20 @@ class _CountTracker:
         self.slow += slow
         self._next = (index + 1) % len(outcomes)
 
+    def record_success(self, now: float) -> None:
+        outcomes = self._outcomes
+        index = self._next
+        if self._filled == len(outcomes):
+            evicted = outcomes[index]
+            if evicted:
+                self.failures -= evicted & _FAILED
+                self.slow -= (evicted & _SLOW) >> 1
+                outcomes[index] = 0
+        else:
+            self._filled += 1  # slots past _filled are still zero
+        index += 1
+        self._next = 0 if index == len(outcomes) else index
+
     def totals(self, now: float) -> tuple[int, int, int]:
         return self._filled, self.failures, self.slow
 
@@ -120,6 +134,14 @@ class _TimeTracker:
         self._calls[slot] += 1
         self._failures[slot] += failed
         self._slow[slot] += slow
+
+    def record_success(self, now: float) -> None:
+        bucket = int(now // self._width)
+        slot = bucket % len(self._ids)
+        if self._ids[slot] != bucket:
+            self._ids[slot] = bucket
+            self._calls[slot] = self._failures[slot] = self._slow[slot] = 0
+        self._calls[slot] += 1
 
     def totals(self, now: float) -> tuple[int, int, int]:
         oldest = int(now // self._width) - len(self._ids)
