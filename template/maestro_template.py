@@ -286,19 +286,22 @@ def toml_string_list(values: Iterable[Any], indent: str = "    ") -> str:
 
 def extras_union(extras: Any) -> list[str]:
     """The requirements of every extra, without repeats, in first-seen order."""
-    mapping, _ = _mapping(extras, "extras")
     union: dict[str, None] = {}
-    for requirements in (mapping or {}).values():
+    for requirements in as_mapping(extras).values():
         union.update(dict.fromkeys(requirement_list(requirements)))
     return list(union)
 
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
-    """Turn a JSON answer (already parsed or still text) into a mapping."""
+    """Turn a JSON answer (parsed or still text) into a mapping sorted by key.
+
+    Sorting makes both engines agree: copier stores JSON answers with sorted keys,
+    cookiecutter keeps the order they were typed in.
+    """
     mapping, error = _mapping(value, "mapping")
     if mapping is None:
         raise AnswerError(error)
-    return mapping
+    return dict(sorted(mapping.items()))
 
 
 def utc_today() -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import {{ cookiecutter.import_name }}
 
 DISTRIBUTION = "{{ cookiecutter.distribution_name }}"
+EXTRAS = {{ (cookiecutter.extras | as_mapping).keys() | list | tojson }}
 
 
 def test_version_comes_from_the_installed_metadata() -> None:
@@ -30,17 +31,17 @@ def test_metadata_declares_requires_python_and_extras() -> None:
     metadata = importlib.metadata.metadata(DISTRIBUTION)
     assert metadata["Requires-Python"] == ">={{ cookiecutter.python_min }}"
     declared = set(metadata.get_all("Provides-Extra") or [])
-    expected = {{ (cookiecutter.extras | as_mapping).keys() | list | sort }}
-    assert declared == (set(expected) | {"all"} if expected else set())
+    assert declared == ({*EXTRAS, "all"} if EXTRAS else set())
     requirements = metadata.get_all("Requires-Dist") or []
     assert not [r for r in requirements if "file:" in r or " @ " in r]
 {%- if cookiecutter.console_script %}
 
 
+SCRIPT = "{{ cookiecutter.console_script }}"
+
+
 def test_console_script_is_installed() -> None:
-    (script,) = importlib.metadata.entry_points(
-        group="console_scripts", name="{{ cookiecutter.console_script }}"
-    )
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name=SCRIPT)
     assert script.value == "{{ cookiecutter.import_name }}.cli:main"
     assert callable(script.load())
 {%- endif %}
