@@ -13,7 +13,7 @@ fallback, rate limiter, and pipelines composing them. Sync and asyncio, stdlib o
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from ._clock import AsyncSleep, Clock, FakeClock, Sleep, is_testing, set_testing, testing
+from ._clock import AsyncSleep, Clock, FakeClock, Sleep, is_testing, set_testing
 from ._policy import Policy
 from .backoff import Backoff, ConstantBackoff, DecorrelatedJitterBackoff, ExponentialBackoff, Jitter
 from .breaker import BreakerMetrics, CircuitBreaker, CircuitState, StateChange
@@ -83,6 +83,5 @@ __all__ = [
     "retry",
     "retry_info",
     "set_testing",
-    "testing",
     "timeout",
 ]

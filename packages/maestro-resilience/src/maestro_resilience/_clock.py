@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "Sleep",
     "is_testing",
     "set_testing",
-    "testing",
 ]
 
 Clock = Callable[[], float]
@@ -92,13 +91,31 @@ class _TestingMode:
 _testing = _TestingMode()
 
 
-def set_testing(enabled: bool, *, max_attempts: int | None = None) -> None:
+class _RestoreOnExit:
+    """Returned by :func:`set_testing` so that it also works as a ``with`` block."""
+
+    __slots__ = ("_previous",)
+
+    def __init__(self, previous: _TestingMode) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _testing
+        _testing = self._previous
+
+
+def set_testing(enabled: bool, *, max_attempts: int | None = None) -> AbstractContextManager[None]:
     """Switch the global test mode on or off.
 
     While on, :func:`~maestro_resilience.retry` never waits between attempts
     (the backoff delay becomes zero and ``sleep`` is not called), and, if
     ``max_attempts`` is given, no retry policy makes more attempts than that.
-    Call it from a pytest fixture or ``conftest.py`` to keep test suites fast.
+    Call it from a pytest fixture or ``conftest.py`` to keep test suites fast,
+    or use it as a context manager: the previous mode is restored when the
+    ``with`` block ends.
 
     Args:
         enabled: ``True`` to turn test mode on, ``False`` to restore normal waits.
@@ -106,32 +123,6 @@ def set_testing(enabled: bool, *, max_attempts: int | None = None) -> None:
 
     Raises:
         ValueError: If ``max_attempts`` is smaller than 1.
-
-    >>> set_testing(True, max_attempts=2)
-    >>> is_testing()
-    True
-    >>> set_testing(False)
-    >>> is_testing()
-    False
-    """
-    global _testing
-    if max_attempts is not None and max_attempts < 1:
-        raise ValueError(f"max_attempts must be >= 1 or None, got {max_attempts!r}")
-    _testing = _TestingMode(enabled=enabled, max_attempts=max_attempts if enabled else None)
-
-
-def is_testing() -> bool:
-    """Return whether the global test mode is on (see :func:`set_testing`)."""
-    return _testing.enabled
-
-
-def _testing_mode() -> _TestingMode:
-    return _testing
-
-
-@contextmanager
-def testing(*, max_attempts: int | None = None) -> Iterator[None]:
-    """Turn test mode on for the duration of a ``with`` block, then restore it.
 
     >>> from maestro_resilience import retry
     >>> calls = []
@@ -141,18 +132,31 @@ def testing(*, max_attempts: int | None = None) -> Iterator[None]:
     ...     if len(calls) < 3:
     ...         raise ValueError("not yet")
     ...     return "ok"
-    >>> with testing():
+    >>> with set_testing(True):
     ...     flaky()
     'ok'
+    >>> is_testing()
+    False
     """
-    previous = _testing
-    set_testing(True, max_attempts=max_attempts)
-    try:
-        yield
-    finally:
-        _restore(previous)
-
-
-def _restore(mode: _TestingMode) -> None:
     global _testing
-    _testing = mode
+    if max_attempts is not None and (
+        not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1
+    ):
+        raise ValueError(f"max_attempts must be an int >= 1 or None, got {max_attempts!r}")
+    previous = _testing
+    _testing = _TestingMode(enabled=enabled, max_attempts=max_attempts if enabled else None)
+    return _RestoreOnExit(previous)
+
+
+def is_testing() -> bool:
+    """Return whether the global test mode is on (see :func:`set_testing`).
+
+    >>> with set_testing(True):
+    ...     is_testing()
+    True
+    """
+    return _testing.enabled
+
+
+def _testing_mode() -> _TestingMode:
+    return _testing

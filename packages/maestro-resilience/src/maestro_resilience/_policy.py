@@ -75,7 +75,8 @@ def _is_async(fn: object) -> bool:
 
 
 def _name_of(fn: object) -> str:
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return name if isinstance(name, str) else type(fn).__qualname__
 
 
 class _Counter:

@@ -62,12 +62,12 @@ def pipeline(*policies: Policy) -> Pipeline:
     Raises:
         ValueError: If called without policies or with something that is not a policy.
 
-    >>> from maestro_resilience import CircuitBreaker, fallback, retry, testing
+    >>> from maestro_resilience import CircuitBreaker, fallback, retry, set_testing
     >>> resilient = pipeline(fallback(value="offline"), retry(max_attempts=2), CircuitBreaker())
     >>> @resilient
     ... def fetch() -> str:
     ...     raise ConnectionError("no route to host")
-    >>> with testing():
+    >>> with set_testing(True):
     ...     fetch()
     'offline'
     """

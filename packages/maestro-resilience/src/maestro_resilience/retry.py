@@ -54,8 +54,8 @@ def retry_info(exc: BaseException) -> RetryInfo | None:
     >>> @retry(max_attempts=2, on=(KeyError,))
     ... def lookup() -> int:
     ...     return {}["missing"]
-    >>> from maestro_resilience import testing
-    >>> with testing():
+    >>> from maestro_resilience import set_testing
+    >>> with set_testing(True):
     ...     try:
     ...         lookup()
     ...     except KeyError as exc:
