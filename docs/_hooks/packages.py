@@ -195,7 +195,7 @@ def rewrite_links(text: str, rewrite: Callable[[str], str]) -> str:
 _ATX_HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<title>.*?)[ \t#]*$")
 
 
-def _headings(text: str) -> Iterator[tuple[int, int, str]]:
+def headings(text: str) -> Iterator[tuple[int, int, str]]:
     """Yield ``(line_index, level, title)`` of the ATX headings outside fenced code."""
     index = 0
     for is_code, chunk in split_code(text):
@@ -213,7 +213,7 @@ def extract_section(text: str, heading: re.Pattern[str]) -> tuple[int, str] | No
     """
     lines = text.splitlines(keepends=True)
     start: tuple[int, int] | None = None
-    for index, level, title in _headings(text):
+    for index, level, title in headings(text):
         if start is None and heading.search(title):
             start = (index, level)
         elif start is not None and level <= start[1]:
@@ -226,7 +226,7 @@ def extract_section(text: str, heading: re.Pattern[str]) -> tuple[int, str] | No
 def shift_headings(text: str, by: int) -> str:
     """Change the level of every ATX heading outside code by ``by`` (kept within 1..6)."""
     lines = text.splitlines(keepends=True)
-    for index, level, title in _headings(text):
+    for index, level, title in headings(text):
         ending = "\n" if lines[index].endswith("\n") else ""
         lines[index] = "#" * min(6, max(1, level + by)) + f" {title}{ending}"
     return "".join(lines)
