@@ -1,0 +1,420 @@
+"""The primary JSON Lines log file: locking, durability, torn-tail repair, rotation.
+
+Internal module; :class:`maestro_audit_logger.AuditLogger` drives it. All methods
+except :meth:`JsonlLog.sync_to` and the flusher thread run with ``mutex`` held.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from maestro_audit_logger._segments import last_line, log_files, rotated_name
+from maestro_audit_logger.errors import (
+    KeyMismatchError,
+    LogFormatError,
+    LogLockedError,
+    UnsupportedPlatformError,
+)
+from maestro_audit_logger.integrity import GENESIS, Chain, header_body, seal_line
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+_log = logging.getLogger("maestro_audit_logger")
+
+Durability = Literal["none", "batch", "always"]
+DURABILITIES: tuple[Durability, ...] = ("none", "batch", "always")
+_WRITE_BYTES = 64 * 1024
+_sync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """When to start a new file, and how many old files to keep.
+
+    Args:
+        max_bytes: Rotate before a file would grow past this size.
+        interval: Rotate when the file is older than this many seconds.
+        keep: Keep at most this many rotated files (oldest are deleted).
+        max_age: Delete rotated files older than this many seconds.
+
+    Rotated files are named ``<file>.<first sequence number>`` next to the active
+    file; the hash chain continues across them.
+
+    >>> Rotation(max_bytes=10_000_000, keep=30).keep
+    30
+    """
+
+    max_bytes: int | None = None
+    interval: float | None = None
+    keep: int | None = None
+    max_age: float | None = None
+
+    def __post_init__(self) -> None:
+        from maestro_audit_logger.errors import ConfigError
+
+        for name in ("max_bytes", "interval", "keep", "max_age"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or value <= 0):
+                raise ConfigError(f"rotation.{name} must be a positive number, not {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """What was cut off the end of a log when it was reopened after a crash.
+
+    Attributes:
+        path: The repaired file.
+        offset: Where the file now ends (start of the torn record).
+        removed: Number of bytes removed.
+        saved_to: Side file keeping the removed bytes for forensics.
+        next_seq: Sequence number the next event gets.
+    """
+
+    path: str
+    offset: int
+    removed: int
+    saved_to: str
+    next_seq: int
+
+
+def _fsync_dir(directory: Path) -> None:
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class JsonlLog:
+    """Append-only JSON Lines log owning the chain head (next seq, previous value)."""
+
+    def __init__(
+        self,
+        path: Path,
+        chain: Chain,
+        *,
+        mutex: threading.Lock,
+        durability: Durability,
+        fsync_every: int,
+        fsync_interval: float,
+        rotation: Rotation | None,
+        shared: bool,
+        max_record_bytes: int,
+        timestamp: Callable[[], str],
+    ) -> None:
+        if fcntl is None:  # pragma: no cover - Windows
+            raise UnsupportedPlatformError(
+                "the JSON Lines log needs POSIX file locks (Linux, macOS, BSD); "
+                "on Windows log to SQLiteSink or a custom sink instead"
+            )
+        self.path = path
+        self.chain = chain
+        self.mutex = mutex
+        self.durability = durability
+        self.shared = shared
+        self._fsync_every = fsync_every
+        self._rotation = rotation
+        self._max_line = max_record_bytes + 1024
+        self._timestamp = timestamp
+        self.repairs: list[Repair] = []
+        self._buffer: list[bytes] = []
+        self._buffer_bytes = 0
+        self._unsynced_records = 0
+        self._written = 0  # bytes handed to the OS by this writer, all files together
+        self._synced = 0
+        self._sync_lock = threading.Lock()
+        self._closed = False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        if not shared:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(self._lock_fd)
+                raise LogLockedError(
+                    f"{path} is being written by another process; close it there, or open "
+                    "the log with shared=True in every writer process"
+                ) from None
+        self._fd = -1
+        self._lock_file()
+        try:
+            self._open_active()
+        finally:
+            self._unlock_file()
+        self._flusher: threading.Thread | None = None
+        self._wake = threading.Event()
+        if durability != "always" or shared:
+            self._flusher = threading.Thread(
+                target=self._flush_loop, args=(fsync_interval,), name="audit-flusher", daemon=True
+            )
+            self._flusher.start()
+
+    # ---- locking -------------------------------------------------------------------
+    def _lock_file(self) -> None:
+        if self.shared:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+
+    def _unlock_file(self) -> None:
+        if self.shared:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    # ---- opening and head discovery ------------------------------------------------
+    def _open_active(self) -> None:
+        """Open (or create) the active file, repair a torn tail and load the head."""
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+        self._inode = os.fstat(self._fd).st_ino
+        self._load_head(check_header=True)
+
+    def _load_head(self, *, check_header: bool = False) -> None:
+        size = os.fstat(self._fd).st_size
+        line, complete = last_line(self._fd, size, self._max_line)
+        if complete < size:
+            self._cut(size, complete)
+        if line:
+            if check_header:
+                self._check_header()
+            self._next_seq, self._previous = self._head_from(line)
+        else:
+            next_seq, previous = 1, GENESIS
+            older = [f for f in log_files(self.path) if f != self.path]
+            if older:
+                with open(older[-1], "rb") as handle:
+                    fd = handle.fileno()
+                    tail, _ = last_line(fd, os.fstat(fd).st_size, self._max_line)
+                if tail:
+                    next_seq, previous = self._head_from(tail)
+            self._write_header(next_seq, previous)
+        self._end = os.fstat(self._fd).st_size
+
+    def _head_from(self, line: bytes) -> tuple[int, bytes]:
+        try:
+            data = json.loads(line)
+            value = line[-67:-3]
+            if "segment" in data:
+                return int(data["segment"]["first_seq"]), value
+            return int(data["seq"]) + 1, value
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LogFormatError(
+                f"the last record of {self.path} is damaged; run `maestro-audit verify` on it"
+            ) from exc
+
+    def _check_header(self) -> None:
+        first = os.pread(self._fd, 4096, 0).split(b"\n", 1)[0]
+        try:
+            header = json.loads(first)["segment"]
+            self._first_seq = int(header["first_seq"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LogFormatError(f"{self.path} is not an audit log (no segment header)") from exc
+        if header.get("alg") != self.chain.algorithm or header.get("key_check") != self.chain.key_check:
+            raise KeyMismatchError(
+                f"{self.path} was written with algorithm {header.get('alg')!r} and another key "
+                f"than this logger ({self.chain.algorithm!r}); use the same key, or a new file"
+            )
+        self._opened_at = time.monotonic()
+
+    def _write_header(self, next_seq: int, previous: bytes) -> None:
+        body = header_body(self.chain, next_seq, previous, self._timestamp())
+        value, line = seal_line(self.chain, previous, body)
+        os.write(self._fd, line)
+        _sync(self._fd)
+        _fsync_dir(self.path.parent)
+        self._first_seq = next_seq
+        self._next_seq, self._previous = next_seq, value
+        self._opened_at = time.monotonic()
+
+    def _cut(self, size: int, complete: int) -> None:
+        torn = os.pread(self._fd, size - complete, complete)
+        saved = Path(f"{self.path}.torn")
+        with open(saved, "ab") as handle:
+            handle.write(torn + b"\n")
+        os.ftruncate(self._fd, complete)
+        _sync(self._fd)
+        line, _ = last_line(self._fd, complete, self._max_line)
+        next_seq = self._head_from(line)[0] if line else 1
+        repair = Repair(str(self.path), complete, size - complete, str(saved), next_seq)
+        self.repairs.append(repair)
+        _log.warning(
+            "audit log %s: cut a torn record of %d bytes at offset %d (saved to %s); "
+            "the next event gets seq %d",
+            self.path,
+            repair.removed,
+            complete,
+            saved,
+            next_seq,
+        )
+
+    # ---- the write path (mutex held) -----------------------------------------------
+    def begin(self) -> tuple[int, bytes]:
+        """Return (next sequence number, previous chain value), locking the file if shared."""
+        if self.shared:
+            self._lock_file()
+            try:
+                if os.stat(self.path).st_ino != self._inode:
+                    self._open_active()  # another writer rotated the file
+                elif os.fstat(self._fd).st_size != self._end:
+                    self._load_head()  # another writer appended
+            except BaseException:
+                self._unlock_file()
+                raise
+        return self._next_seq, self._previous
+
+    def abort(self) -> None:
+        """Release the file lock after :meth:`begin` when nothing is written."""
+        self._unlock_file()
+
+    def commit(self, line: bytes, next_seq: int, value: bytes) -> int:
+        """Append one sealed line; return the byte position to wait for (``always``)."""
+        self._next_seq, self._previous = next_seq, value
+        if self.shared or self.durability == "always":
+            try:
+                written = os.write(self._fd, line)
+                self._written += written
+                self._end += written
+                self._after_write(1, len(line))
+            finally:
+                self._unlock_file()
+            return self._written
+        self._buffer.append(line)
+        self._buffer_bytes += len(line)
+        self._unsynced_records += 1
+        if self._buffer_bytes >= _WRITE_BYTES:
+            self._write_buffer()
+        if self._unsynced_records >= self._fsync_every:
+            self._wake.set()
+        rotation = self._rotation
+        if rotation is not None and self._should_rotate(rotation, 0):
+            self._rotate(rotation)
+        return self._written
+
+    def _after_write(self, records: int, size: int) -> None:
+        self._unsynced_records += records
+        if self.durability == "batch" and self._unsynced_records >= self._fsync_every:
+            self._wake.set()
+        rotation = self._rotation
+        if rotation is not None and self._should_rotate(rotation, 0):
+            self._rotate(rotation)
+
+    def _write_buffer(self) -> None:
+        if not self._buffer:
+            return
+        data = b"".join(self._buffer)
+        self._buffer.clear()
+        self._buffer_bytes = 0
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self._written += len(data)
+        self._end += len(data)
+
+    def _should_rotate(self, rotation: Rotation, extra: int) -> bool:
+        if rotation.max_bytes is not None and self._end + self._buffer_bytes + extra > rotation.max_bytes:
+            return self._next_seq > self._first_seq  # never rotate an empty segment
+        if rotation.interval is not None and time.monotonic() - self._opened_at >= rotation.interval:
+            return self._next_seq > self._first_seq
+        return False
+
+    def _rotate(self, rotation: Rotation) -> None:
+        self._write_buffer()
+        with self._sync_lock:
+            _sync(self._fd)
+            self._synced = self._written
+            self._unsynced_records = 0
+            os.rename(self.path, rotated_name(self.path, self._first_seq))
+            os.close(self._fd)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o640)
+            self._inode = os.fstat(self._fd).st_ino
+            self._write_header(self._next_seq, self._previous)
+            self._end = os.fstat(self._fd).st_size
+        self._apply_retention(rotation)
+
+    def _apply_retention(self, rotation: Rotation) -> None:
+        rotated = [f for f in log_files(self.path) if f != self.path]
+        doomed: list[Path] = []
+        if rotation.keep is not None and len(rotated) > rotation.keep:
+            doomed = rotated[: len(rotated) - rotation.keep]
+        if rotation.max_age is not None:
+            limit = time.time() - rotation.max_age
+            doomed += [f for f in rotated if f not in doomed and f.stat().st_mtime < limit]
+        for old in doomed:
+            old.unlink(missing_ok=True)
+            _log.info("audit log retention: deleted %s", old)
+
+    # ---- durability ----------------------------------------------------------------
+    def sync_to(self, position: int) -> None:
+        """Return once every byte up to ``position`` is on stable storage (group commit)."""
+        with self._sync_lock:
+            if self._synced >= position or self._closed:
+                return
+            target = self._written
+            _sync(self._fd)
+            self._synced = max(self._synced, target)
+
+    def flush(self, *, sync: bool) -> None:
+        """Hand buffered records to the OS and, if ``sync``, wait for stable storage."""
+        with self.mutex:
+            if self._closed:
+                return
+            if self._buffer:
+                self._lock_file()
+                try:
+                    self._write_buffer()
+                finally:
+                    self._unlock_file()
+            self._unsynced_records = 0
+            position = self._written
+        if sync:
+            self.sync_to(position)
+
+    def _flush_loop(self, interval: float) -> None:
+        while not self._closed:
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                self.flush(sync=self.durability != "none")
+            except OSError as exc:  # pragma: no cover - disk full, I/O error
+                _log.error("audit log %s: background flush failed: %s", self.path, exc)
+
+    def close(self) -> None:
+        """Write everything, sync (unless durability is ``none``) and release the lock."""
+        with self.mutex:
+            if self._closed:
+                return
+            self._write_buffer()
+            self._closed = True
+        self._wake.set()
+        if self._flusher is not None:
+            self._flusher.join()
+        with self._sync_lock:
+            if self.durability != "none":
+                _sync(self._fd)
+            os.close(self._fd)
+            os.close(self._lock_fd)  # releases the exclusive flock
+
+    @property
+    def next_seq(self) -> int:
+        """Sequence number the next record gets (as far as this writer knows)."""
+        return self._next_seq
+
+    @property
+    def previous(self) -> bytes:
+        """Chain value of the last record written (as far as this writer knows)."""
+        return self._previous

@@ -1,0 +1,631 @@
+"""The :class:`AuditLogger`: validate, redact, sequence, seal and write audit events.
+
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "audit.jsonl")
+>>> with AuditLogger(path, key=b"0123456789abcdef0123456789abcdef") as audit:
+...     event = audit.log("invoice.approve", actor="alice", resource="invoice:42")
+>>> event.seq, event.outcome
+(1, 'success')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue as queue_lib
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from json import dumps
+from json.encoder import encode_basestring
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from maestro_audit_logger._filelog import DURABILITIES, Durability, JsonlLog, Repair, Rotation
+from maestro_audit_logger.errors import (
+    ConfigError,
+    LogClosedError,
+    RecordTooLargeError,
+    SinkError,
+    ValidationError,
+)
+from maestro_audit_logger.integrity import GENESIS, Algorithm, Chain, checkpoint_line, seal_line
+from maestro_audit_logger.models import (
+    OUTCOMES,
+    SCHEMA_VERSION,
+    Actor,
+    AuditEvent,
+    Resource,
+    Source,
+)
+from maestro_audit_logger.redaction import DEFAULT_REDACTOR, Redactor
+from maestro_audit_logger.sinks import BoundedQueue, Checkpoints, Sink
+
+if TYPE_CHECKING:
+    from maestro_audit_logger.config import AuditConfig
+
+__all__ = ["AuditLogger"]
+
+_log = logging.getLogger("maestro_audit_logger")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_SCALARS = (str, int, float, bool, type(None))
+_OUTCOME_JSON = {value: f'"outcome":"{value}"' for value in OUTCOMES}
+_MAX_ACTION = 256
+
+
+class _Timestamps:
+    """ISO 8601 UTC timestamps with microseconds, cheap: the seconds part is cached."""
+
+    __slots__ = ("_clock", "_prefix", "_second")
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self._clock = clock
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self) -> str:
+        second, nanos = divmod(self._clock(), 1_000_000_000)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{nanos // 1000:06d}Z"
+
+
+class _Pending(NamedTuple):
+    """An event validated and encoded, waiting for its sequence number and seal."""
+
+    action: str
+    actor: Actor
+    outcome: str
+    resource: Resource | None
+    reason: str | None
+    correlation_id: str | None
+    metadata: Mapping[str, Any]
+    event_time: str | None
+    fields: bytes
+
+
+def _check_json(value: Any, where: str) -> None:
+    """Reject values JSON cannot represent exactly (raises ValidationError naming ``where``)."""
+    kind = type(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"{where} is {value!r}; JSON has no NaN or Infinity")
+    elif isinstance(value, str | int) or value is None:
+        return
+    elif kind is dict:
+        for name, item in value.items():
+            if type(name) is not str:
+                raise ValidationError(f"{where} has a non-string key {name!r}")
+            _check_json(item, f"{where}.{name}")
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]")
+    else:
+        raise ValidationError(
+            f"{where} is a {kind.__name__}, which is not JSON; convert it to str, number, "
+            "bool, None, list or dict"
+        )
+
+
+def _check_text(value: Any, name: str) -> str:
+    if type(value) is not str:
+        if isinstance(value, str):
+            return str(value)
+        raise ValidationError(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _utc_text(value: datetime | str, name: str) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{name} {value!r} is not an ISO 8601 time") from None
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{name} must be a datetime or ISO 8601 str")
+    if value.tzinfo is None:
+        raise ValidationError(f"{name} {value.isoformat()} has no time zone; pass an aware datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AuditLogger:
+    """Tamper-evident, crash-safe audit logger. Thread-safe; use one per log file per process.
+
+    Args:
+        path: JSON Lines log file (created with its directory). ``None`` keeps the
+            chain in memory and only feeds ``sinks``.
+        key: Secret for the keyed chain (at least 16 bytes). Without it the chain is
+            plain SHA-256: it detects accidental damage but not a deliberate rewrite.
+        durability: ``"none"`` (the OS decides), ``"batch"`` (fsync every
+            ``fsync_every`` records or ``fsync_interval`` seconds; default) or
+            ``"always"`` (``log()`` returns only after fsync).
+        algorithm: ``"blake2b"`` (default with a key), ``"hmac-sha256"`` or ``"sha256"``.
+        service: Service name stored in every record (default: the program name).
+        sinks: Extra destinations receiving every sealed record.
+        redactor: Redaction rules; ``None`` turns redaction off.
+        rotation: When to rotate and what to keep (:class:`Rotation`).
+        shared: Several processes append to the same file (a file lock per write).
+        max_record_bytes: Largest accepted encoded record.
+        fsync_every: Records between fsyncs in ``batch`` mode.
+        fsync_interval: Seconds between fsyncs in ``batch`` mode.
+        checkpoints: Periodically write the chain head elsewhere (:class:`Checkpoints`).
+        queue: Non-blocking mode with a bounded queue (:class:`BoundedQueue`).
+        clock: Nanoseconds since the epoch (inject a fake clock in tests).
+
+    Raises:
+        ConfigError: a bad argument.
+        LogLockedError: another process writes the file and ``shared`` is false.
+        KeyMismatchError: the file was written with another key or algorithm.
+
+    >>> from maestro_audit_logger.sinks import MemorySink
+    >>> memory = MemorySink()
+    >>> audit = AuditLogger(sinks=[memory], service="billing")
+    >>> audit.log("user.login", actor="alice", outcome="denied", reason="bad password").seq
+    1
+    >>> memory.events[0].source.service
+    'billing'
+    >>> audit.close()
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        key: bytes | str | None = None,
+        durability: Durability = "batch",
+        algorithm: Algorithm | None = None,
+        service: str | None = None,
+        sinks: Iterable[Sink] = (),
+        redactor: Redactor | None = DEFAULT_REDACTOR,
+        rotation: Rotation | None = None,
+        shared: bool = False,
+        max_record_bytes: int = 64 * 1024,
+        fsync_every: int = 1000,
+        fsync_interval: float = 0.2,
+        checkpoints: Checkpoints | None = None,
+        queue: BoundedQueue | None = None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        if durability not in DURABILITIES:
+            raise ConfigError(f"durability must be one of {', '.join(DURABILITIES)}, not {durability!r}")
+        for name, number in (("max_record_bytes", max_record_bytes), ("fsync_every", fsync_every)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise ConfigError(f"{name} must be a positive integer, not {number!r}")
+        if not isinstance(fsync_interval, int | float) or fsync_interval <= 0:
+            raise ConfigError(f"fsync_interval must be a positive number of seconds, not {fsync_interval!r}")
+        self._chain = Chain.create(key, algorithm)
+        self._redactor = redactor
+        self._sinks = tuple(sinks)
+        self._max_record_bytes = max_record_bytes
+        self._timestamp = _Timestamps(clock)
+        self._mutex = threading.Lock()
+        self._closed = False
+        self._durability = durability
+        program = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else ""
+        self.source = Source(
+            service or program or "python",
+            socket.gethostname(),
+            os.getpid(),
+        )
+        self._source_bytes = (
+            b',"source":' + dumps(self.source.to_dict(), separators=(",", ":")).encode()
+            + b',"schema":%d' % SCHEMA_VERSION
+        )
+        # RFC 9562 version 8 UUID: 80 random bits unique to this writer, then a 48-bit counter.
+        raw = bytearray(secrets.token_bytes(10))
+        raw[6] = (raw[6] & 0x0F) | 0x80
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        hexed = raw.hex()
+        self._id_prefix = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-"
+        self._counter = 0
+        self._actor_cache: dict[str, tuple[Actor, str]] = {}
+        self._resource_cache: dict[Any, tuple[Resource, str]] = {}
+        self._next_seq = 1
+        self._previous = GENESIS
+        self._dropped = 0
+        self._dropped_unreported = 0
+        self._checkpoints = checkpoints
+        self._checkpoint_write = None if checkpoints is None else checkpoints.writer()
+        self._file: JsonlLog | None = None
+        if path is not None:
+            self._file = JsonlLog(
+                Path(path),
+                self._chain,
+                mutex=self._mutex,
+                durability=durability,
+                fsync_every=fsync_every,
+                fsync_interval=float(fsync_interval),
+                rotation=rotation,
+                shared=shared,
+                max_record_bytes=max_record_bytes,
+                timestamp=self._timestamp,
+            )
+        self._queue: queue_lib.Queue[_Pending | None] | None = None
+        self._queue_policy = queue
+        self._writer: threading.Thread | None = None
+        if queue is not None:
+            self._queue = queue_lib.Queue(queue.maxsize)
+            self._writer = threading.Thread(target=self._drain, name="audit-writer", daemon=True)
+            self._writer.start()
+
+    # ---- construction from configuration ---------------------------------------------
+    @classmethod
+    def from_config(
+        cls, config: AuditConfig | Mapping[str, Any] | str | os.PathLike[str], **overrides: Any
+    ) -> AuditLogger:
+        """Build a logger from an :class:`AuditConfig`, a mapping or a TOML file path.
+
+        Keyword ``overrides`` (e.g. ``sinks=[...]`` or ``clock=...``) are passed through.
+
+        >>> audit = AuditLogger.from_config({"path": None, "durability": "none"})
+        >>> audit.durability
+        'none'
+        >>> audit.close()
+        """
+        from maestro_audit_logger.config import AuditConfig
+
+        if isinstance(config, Mapping):
+            config = AuditConfig.from_dict(config)
+        elif not isinstance(config, AuditConfig):
+            config = AuditConfig.from_toml(config)
+        return cls(**{**config.logger_kwargs(), **overrides})
+
+    # ---- public properties ---------------------------------------------------------
+    @property
+    def durability(self) -> str:
+        """The durability policy in force."""
+        return self._durability
+
+    @property
+    def algorithm(self) -> str:
+        """Chain algorithm (``blake2b``, ``hmac-sha256`` or ``sha256``)."""
+        return self._chain.algorithm
+
+    @property
+    def dropped(self) -> int:
+        """Events discarded because the bounded queue was full (``when_full="drop"``)."""
+        return self._dropped
+
+    @property
+    def repairs(self) -> list[Repair]:
+        """Torn records cut off when the log was opened (empty after a clean shutdown)."""
+        return [] if self._file is None else list(self._file.repairs)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def path(self) -> Path | None:
+        """The active log file, if any."""
+        return None if self._file is None else self._file.path
+
+    # ---- logging ---------------------------------------------------------------------
+    def log(
+        self,
+        action: str,
+        *,
+        actor: str | Actor,
+        resource: str | Resource | tuple[str, str] | None = None,
+        outcome: str = "success",
+        reason: str | None = None,
+        correlation_id: str | None = None,
+        event_time: datetime | str | None = None,
+        **metadata: Any,
+    ) -> AuditEvent:
+        """Record one event and return it, sealed.
+
+        Everything is validated before anything is written: a bad event raises and
+        leaves the log untouched. Secrets in ``reason`` and ``metadata`` are redacted
+        before sealing.
+
+        Args:
+            action: What was done, e.g. ``"user.login"``.
+            actor: Actor id (type ``user``) or an :class:`~maestro_audit_logger.models.Actor`.
+            resource: ``"type:id"``, ``(type, id)`` or a ``Resource``.
+            outcome: ``success``, ``failure``, ``denied`` or ``error``.
+            reason: Why (justification, error message).
+            correlation_id: Request or trace id.
+            event_time: When the action happened, if not now (aware datetime or ISO str).
+            **metadata: Extra JSON-safe fields.
+
+        Returns:
+            The sealed event (in :class:`BoundedQueue` mode: not yet sequenced, ``seq`` 0).
+
+        Raises:
+            ValidationError: a field is missing, not JSON-safe, or the record is too big.
+            LogClosedError: the logger is closed.
+
+        >>> audit = AuditLogger()
+        >>> audit.log("x", actor="a", outcome="maybe")
+        Traceback (most recent call last):
+        ...
+        maestro_audit_logger.errors.ValidationError: outcome must be one of ...
+        >>> audit.close()
+        """
+        pending = self._prepare(
+            action, actor, resource, outcome, reason, correlation_id, event_time, metadata
+        )
+        if self._queue is not None:
+            return self._enqueue(pending)
+        with self._mutex:
+            if self._closed:
+                raise LogClosedError("the audit logger is closed; create a new one")
+            event, position = self._commit(pending)
+        if self._durability == "always" and self._file is not None:
+            self._file.sync_to(position)
+        return event
+
+    def _prepare(
+        self,
+        action: Any,
+        actor: Any,
+        resource: Any,
+        outcome: Any,
+        reason: Any,
+        correlation_id: Any,
+        event_time: Any,
+        metadata: dict[str, Any],
+    ) -> _Pending:
+        if self._closed:
+            raise LogClosedError("the audit logger is closed; create a new one")
+        if type(action) is not str or not action or len(action) > _MAX_ACTION:
+            if not isinstance(action, str):
+                raise ValidationError(f"action must be a str, not {type(action).__name__}")
+            raise ValidationError(f"action must be 1 to {_MAX_ACTION} characters, got {len(action)}")
+        outcome_json = _OUTCOME_JSON.get(outcome)
+        if outcome_json is None:
+            raise ValidationError(
+                f"outcome must be one of {', '.join(sorted(OUTCOMES))}, not {outcome!r}"
+            )
+        cached = self._actor_cache.get(actor) if type(actor) is str else None
+        if cached is None:
+            cached = self._actor(actor)
+        actor_obj, actor_json = cached
+        parts = ['"action":', encode_basestring(action), ",", outcome_json, actor_json]
+        resource_obj = None
+        if resource is not None:
+            cached_resource = self._resource_cache.get(resource)
+            if cached_resource is None:
+                cached_resource = self._resource(resource)
+            resource_obj, resource_json = cached_resource
+            parts.append(resource_json)
+        redactor = self._redactor
+        if reason is not None:
+            reason = _check_text(reason, "reason")
+            if redactor is not None:
+                reason = redactor.redact_text(reason)
+            parts += (',"reason":', encode_basestring(reason))
+        if correlation_id is not None:
+            correlation_id = _check_text(correlation_id, "correlation_id")
+            parts += (',"correlation_id":', encode_basestring(correlation_id))
+        meta: Mapping[str, Any] = _EMPTY
+        if metadata:
+            for name, value in metadata.items():
+                if type(value) not in _SCALARS or type(value) is float:
+                    _check_json(value, f"metadata field {name!r}")
+            if redactor is not None:
+                metadata = redactor.redact_mapping(metadata)
+            parts += (',"metadata":', dumps(metadata, ensure_ascii=False, separators=(",", ":")))
+            meta = MappingProxyType(metadata)
+        when = None if event_time is None else _utc_text(event_time, "event_time")
+        try:
+            fields = "".join(parts).encode()
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"event contains a lone surrogate ({exc.object[exc.start : exc.end]!r}); "
+                "text must be valid Unicode"
+            ) from None
+        size = len(fields) + len(self._source_bytes) + 250
+        if size > self._max_record_bytes:
+            raise RecordTooLargeError(
+                f"record is about {size} bytes; the limit is {self._max_record_bytes} "
+                "(max_record_bytes): store large data elsewhere and log a reference"
+            )
+        return _Pending(
+            action, actor_obj, str(outcome), resource_obj, reason, correlation_id, meta, when, fields
+        )
+
+    def _actor(self, actor: Any) -> tuple[Actor, str]:
+        if isinstance(actor, str):
+            if not actor:
+                raise ValidationError("actor must not be empty")
+            value = Actor(actor)
+        elif isinstance(actor, Actor):
+            for name in ("id", "type"):
+                if not isinstance(getattr(actor, name), str) or not getattr(actor, name):
+                    raise ValidationError(f"actor.{name} must be a non-empty str")
+            for name in ("ip", "user_agent"):
+                if getattr(actor, name) is not None:
+                    _check_text(getattr(actor, name), f"actor.{name}")
+            value = actor
+        else:
+            raise ValidationError(
+                f"actor must be a str id or an Actor, not {type(actor).__name__}"
+            )
+        result = (value, ',"actor":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")))
+        if isinstance(actor, str) and len(self._actor_cache) < 4096:
+            self._actor_cache[actor] = result
+        return result
+
+    def _resource(self, resource: Any) -> tuple[Resource, str]:
+        if isinstance(resource, str):
+            value = Resource.parse(resource)
+        elif isinstance(resource, tuple) and len(resource) == 2:
+            kind, ident = resource
+            if not isinstance(kind, str) or not isinstance(ident, str) or not kind or not ident:
+                raise ValidationError("resource type and id must be non-empty str")
+            value = Resource(kind, ident)
+        else:
+            raise ValidationError(
+                f"resource must be 'type:id', (type, id) or a Resource, not {type(resource).__name__}"
+            )
+        result = (value, ',"resource":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")))
+        try:
+            if len(self._resource_cache) < 4096:
+                self._resource_cache[resource] = result
+        except TypeError:  # unhashable tuple member: simply not cached
+            pass
+        return result
+
+    def _commit(self, pending: _Pending) -> tuple[AuditEvent, int]:
+        """Sequence, seal, write and fan out one event. Called with the mutex held."""
+        file = self._file
+        if file is not None:
+            seq, previous = file.begin()
+        else:
+            seq, previous = self._next_seq, self._previous
+        recorded = self._timestamp()
+        self._counter += 1
+        event_id = f"{self._id_prefix}{self._counter:012x}"
+        when = pending.event_time or recorded
+        body = (
+            f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'.encode()
+            + pending.fields
+            + self._source_bytes
+        )
+        value, line = seal_line(self._chain, previous, body)
+        position = 0
+        if file is not None:
+            position = file.commit(line, seq + 1, value)
+        else:
+            self._next_seq, self._previous = seq + 1, value
+        event = AuditEvent(
+            seq,
+            event_id,
+            when,
+            recorded,
+            pending.action,
+            pending.actor,
+            pending.outcome,
+            pending.resource,
+            pending.reason,
+            pending.correlation_id,
+            self.source,
+            pending.metadata,
+            SCHEMA_VERSION,
+            value.decode(),
+        )
+        if self._sinks:
+            self._fan_out(event, line)
+        if self._checkpoints is not None and seq % self._checkpoints.every == 0:
+            self._write_checkpoint(seq, value)
+        return event, position
+
+    def _fan_out(self, event: AuditEvent, line: bytes) -> None:
+        failures = []
+        for sink in self._sinks:
+            try:
+                sink.emit(event, line)
+            except Exception as exc:  # noqa: BLE001 - every sink gets the record first
+                failures.append(f"{type(sink).__name__}: {exc}")
+        if failures:
+            raise SinkError(
+                f"event seq {event.seq} is in the primary log, but sink(s) failed: "
+                + "; ".join(failures)
+            )
+
+    def _write_checkpoint(self, seq: int, value: bytes) -> None:
+        assert self._checkpoint_write is not None
+        name = "memory" if self._file is None else self._file.path.name
+        self._checkpoint_write(checkpoint_line(self._chain, seq, value, name, self._timestamp()))
+
+    # ---- bounded queue mode ------------------------------------------------------------
+    def _enqueue(self, pending: _Pending) -> AuditEvent:
+        assert self._queue is not None and self._queue_policy is not None
+        if self._queue_policy.when_full == "drop":
+            try:
+                self._queue.put_nowait(pending)
+            except queue_lib.Full:
+                with self._mutex:
+                    self._dropped += 1
+                    self._dropped_unreported += 1
+        else:
+            self._queue.put(pending)
+        return AuditEvent(
+            0, "", pending.event_time or "", "", pending.action, pending.actor, pending.outcome,
+            pending.resource, pending.reason, pending.correlation_id, self.source,
+            pending.metadata, SCHEMA_VERSION, "",
+        )
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                with self._mutex:
+                    if self._dropped_unreported:
+                        self._report_drops()
+                    event, position = self._commit(item)
+                if self._durability == "always" and self._file is not None:
+                    self._file.sync_to(position)
+            except Exception:  # noqa: BLE001 - the writer thread must keep going
+                _log.exception("audit writer: could not write a queued event")
+            finally:
+                self._queue.task_done()
+
+    def _report_drops(self) -> None:
+        count, self._dropped_unreported = self._dropped_unreported, 0
+        notice = self._prepare(
+            "audit.events_dropped", Actor("maestro-audit-logger", "system"), None, "error",
+            "the bounded queue was full", None, None, {"count": count},
+        )
+        self._commit(notice)
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def flush(self) -> None:
+        """Wait for queued events, write buffered records and fsync (unless ``none``)."""
+        if self._queue is not None:
+            self._queue.join()
+        with self._mutex:
+            if self._dropped_unreported and not self._closed:
+                self._report_drops()
+        if self._file is not None:
+            self._file.flush(sync=self._durability != "none")
+        for sink in self._sinks:
+            sink.flush()
+
+    def close(self) -> None:
+        """Flush everything, write a final checkpoint and release the file. Idempotent."""
+        if self._closed:
+            return
+        if self._queue is not None and self._writer is not None:
+            self._queue.join()
+            self._queue.put(None)
+            self._writer.join()
+        with self._mutex:
+            if self._dropped_unreported:
+                self._report_drops()
+            if self._dropped:
+                _log.warning("audit logger dropped %d events (queue full)", self._dropped)
+            self._closed = True
+            if self._checkpoints is not None:
+                head = self._file.previous if self._file is not None else self._previous
+                seq = (self._file.next_seq if self._file is not None else self._next_seq) - 1
+                if seq >= 1:
+                    self._write_checkpoint(seq, head)
+        if self._file is not None:
+            self._file.close()
+        for sink in self._sinks:
+            sink.close()
+
+    def __enter__(self) -> AuditLogger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        target = "memory" if self._file is None else str(self._file.path)
+        return f"<AuditLogger {target} {self._chain.algorithm} durability={self._durability}>"
+

@@ -1,0 +1,180 @@
+"""Redaction of secrets and personal data before a record is sealed.
+
+A :class:`Redactor` replaces
+
+* the whole value of any metadata field whose *name* looks secret
+  (``password``, ``api_key``, ``accessToken``, ``card_number``...), and
+* secret-looking parts of *string values* in ``reason`` and metadata:
+  payment card numbers (Luhn-checked), bearer tokens, JWTs, AWS access keys,
+  private key blocks, passwords in URLs and ``password=...`` pairs.
+
+Replacements are visible markers such as ``[REDACTED]`` and ``[REDACTED:card]``.
+Redaction runs before hashing, so the chain seals what is stored.
+
+>>> redactor = Redactor()
+>>> redactor.redact_mapping({"user": "bob", "password": "hunter2"})
+{'user': 'bob', 'password': '[REDACTED]'}
+>>> redactor.redact_text("paid with 4111 1111 1111 1111")
+'paid with [REDACTED:card]'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "DEFAULT_FIELD_PATTERNS",
+    "DEFAULT_REDACTOR",
+    "DEFAULT_VALUE_PATTERNS",
+    "MARKER",
+    "Redactor",
+]
+
+#: Marker that replaces a redacted field value.
+MARKER = "[REDACTED]"
+
+#: Field-name fragments (matched as words in snake_case/camelCase/kebab-case names).
+DEFAULT_FIELD_PATTERNS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "api_?key",
+    "apikey",
+    "access_?key",
+    "private_?key",
+    "authorization",
+    "auth",
+    "cookie",
+    "session_?id",
+    "credentials?",
+    "ssn",
+    "cvv",
+    "cvc",
+    "card_?number",
+    "pan",
+    "iban",
+)
+
+#: Named value patterns; the name appears in the marker (``[REDACTED:name]``).
+DEFAULT_VALUE_PATTERNS: dict[str, str] = {
+    "private_key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+    "jwt": r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+    "bearer": r"(?i:\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}",
+    "aws_key": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    "url_password": r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",
+    "secret_pair": r"(?i:\b(?:password|passwd|pwd|secret|token|api_?key)\s*[=:]\s*)[^\s&,;]+",
+    "card": r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])",
+}
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+class Redactor:
+    """Redact field values by field name and secret patterns inside text.
+
+    Args:
+        field_patterns: Regex fragments for secret field names; matched against the
+            name split into lowercase words (``accessToken`` -> ``access_token``).
+        value_patterns: Mapping of marker name to regex for secrets inside strings.
+            A ``card`` pattern only redacts numbers that pass the Luhn check.
+        marker: Replacement for whole redacted fields.
+
+    >>> Redactor(field_patterns=["ssn"], value_patterns={}).redact_mapping({"SSN": "1"})
+    {'SSN': '[REDACTED]'}
+    """
+
+    def __init__(
+        self,
+        field_patterns: Iterable[str] = DEFAULT_FIELD_PATTERNS,
+        value_patterns: Mapping[str, str] | None = None,
+        *,
+        marker: str = MARKER,
+    ) -> None:
+        fields = list(field_patterns)
+        self.marker = marker
+        self._field_re = (
+            re.compile(r"(?:^|_)(?:" + "|".join(f"(?:{p})" for p in fields) + r")(?:$|_)")
+            if fields
+            else None
+        )
+        patterns = DEFAULT_VALUE_PATTERNS if value_patterns is None else dict(value_patterns)
+        self._value_re = (
+            re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in patterns.items()))
+            if patterns
+            else None
+        )
+        self._name_cache: dict[str, bool] = {}
+
+    def is_secret_field(self, name: str) -> bool:
+        """Return whether a field called ``name`` holds a secret.
+
+        >>> Redactor().is_secret_field("accessToken"), Redactor().is_secret_field("company")
+        (True, False)
+        """
+        cached = self._name_cache.get(name)
+        if cached is not None:
+            return cached
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
+        words = words.replace(".", "_").replace(" ", "_")
+        secret = bool(self._field_re and self._field_re.search(words))
+        if len(self._name_cache) < 4096:
+            self._name_cache[name] = secret
+        return secret
+
+    def _replace(self, match: re.Match[str]) -> str:
+        kind = match.lastgroup or "secret"
+        text = match.group()
+        if kind == "card":
+            digits = text.replace(" ", "").replace("-", "")
+            if not _luhn_ok(digits):
+                return text
+        return f"[REDACTED:{kind}]"
+
+    def redact_text(self, text: str) -> str:
+        """Replace secret-looking parts of ``text`` with ``[REDACTED:<kind>]`` markers."""
+        if self._value_re is None or self._value_re.search(text) is None:
+            return text
+        return self._value_re.sub(self._replace, text)
+
+    def redact_value(self, value: Any) -> Any:
+        """Redact strings inside any JSON-like value (nested dicts and lists too)."""
+        kind = type(value)
+        if kind is str:
+            return self.redact_text(value)
+        if kind is dict:
+            return self.redact_mapping(value)
+        if kind is list or kind is tuple:
+            return [self.redact_value(item) for item in value]
+        if kind is int and value > 999_999_999_999 and self._value_re is not None:
+            if self.redact_text(str(value)) != str(value):
+                return "[REDACTED:card]"
+        return value
+
+    def redact_mapping(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Return a copy of ``data`` with secret fields and secret text replaced."""
+        result: dict[str, Any] = {}
+        for name, value in data.items():
+            if isinstance(name, str) and self.is_secret_field(name):
+                result[name] = self.marker
+            else:
+                result[name] = self.redact_value(value)
+        return result
+
+
+#: The redactor :class:`~maestro_audit_logger.AuditLogger` uses unless told otherwise.
+DEFAULT_REDACTOR = Redactor()
