@@ -8,6 +8,7 @@ from pathlib import Path
 import maestro_resilience
 
 DISTRIBUTION = "maestro-resilience"
+EXTRAS = []
 
 
 def test_version_comes_from_the_installed_metadata() -> None:
@@ -30,7 +31,6 @@ def test_metadata_declares_requires_python_and_extras() -> None:
     metadata = importlib.metadata.metadata(DISTRIBUTION)
     assert metadata["Requires-Python"] == ">=3.11"
     declared = set(metadata.get_all("Provides-Extra") or [])
-    expected = []
-    assert declared == (set(expected) | {"all"} if expected else set())
+    assert declared == ({*EXTRAS, "all"} if EXTRAS else set())
     requirements = metadata.get_all("Requires-Dist") or []
     assert not [r for r in requirements if "file:" in r or " @ " in r]

@@ -8,6 +8,7 @@ from pathlib import Path
 import maestro_test_result_aggregator
 
 DISTRIBUTION = "maestro-test-result-aggregator"
+EXTRAS = ["analytics"]
 
 
 def test_version_comes_from_the_installed_metadata() -> None:
@@ -30,15 +31,15 @@ def test_metadata_declares_requires_python_and_extras() -> None:
     metadata = importlib.metadata.metadata(DISTRIBUTION)
     assert metadata["Requires-Python"] == ">=3.11"
     declared = set(metadata.get_all("Provides-Extra") or [])
-    expected = ['analytics']
-    assert declared == (set(expected) | {"all"} if expected else set())
+    assert declared == ({*EXTRAS, "all"} if EXTRAS else set())
     requirements = metadata.get_all("Requires-Dist") or []
     assert not [r for r in requirements if "file:" in r or " @ " in r]
 
 
+SCRIPT = "maestro-results"
+
+
 def test_console_script_is_installed() -> None:
-    (script,) = importlib.metadata.entry_points(
-        group="console_scripts", name="maestro-results"
-    )
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name=SCRIPT)
     assert script.value == "maestro_test_result_aggregator.cli:main"
     assert callable(script.load())
