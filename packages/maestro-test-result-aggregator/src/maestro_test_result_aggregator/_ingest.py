@@ -7,11 +7,11 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from maestro_test_adapters.models import Status, TestRun
+from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
 
 from maestro_test_result_aggregator._normalize import normalize_message
 from maestro_test_result_aggregator.tags import RunTags, utc_now
@@ -78,95 +78,105 @@ def iso_utc(moment: datetime) -> str:
 
 
 @dataclass
-class FlatRun:
-    """A run reduced to the row tuples the store inserts.
+class Batch:
+    """Row tuples of up to one batch of results, ready for ``executemany``.
 
-    ``tests`` holds ``(uid, suite, name, classname, file, line)``; the other
-    lists are indexed by position in ``tests``.
+    ``tests`` holds ``(uid, suite, name, classname, file, line)``; the index
+    in the first field of the other lists is a position in ``tests``.
     """
 
-    tests: list[tuple[str, str, str, str, str, int | None]]
-    results: list[tuple[str, float, int, int]]
-    details: list[tuple[int, str, str, str, str, str]]
-    attempts: list[tuple[int, int, str, float, str]]
-    attachments: list[tuple[int, str, str, str]]
-    counts: dict[str, int]
+    tests: list[tuple[str, str, str, str, str, int | None]] = field(default_factory=list)
+    results: list[tuple[str, float, int, int]] = field(default_factory=list)
+    details: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
+    attempts: list[tuple[int, int, str, float, str]] = field(default_factory=list)
+    attachments: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
-def flatten(run: TestRun) -> FlatRun:
-    """Reduce ``run`` to row tuples; repeated test ids get a ``[n]`` suffix."""
-    tests: list[tuple[str, str, str, str, str, int | None]] = []
-    results: list[tuple[str, float, int, int]] = []
-    details: list[tuple[int, str, str, str, str, str]] = []
-    attempts: list[tuple[int, int, str, float, str]] = []
-    attachments: list[tuple[int, str, str, str]] = []
-    counts = dict.fromkeys((status.value for status in Status), 0)
-    counts["flaky"] = 0
-    seen: dict[str, int] = {}
-    passed = Status.PASSED
-    for suite in run.suites:
-        suite_name = suite.name
-        for result in suite.tests:
-            uid = result.test_id
-            if uid in seen:
-                seen[uid] += 1
-                uid = f"{uid} [{seen[uid]}]"
-            else:
-                seen[uid] = 1
-            index = len(tests)
-            tests.append(
+class RowBuilder:
+    """Turns ``(suite, result)`` pairs into batches of rows, counting as it goes.
+
+    Repeated test ids inside one run get a ``[n]`` suffix, so nothing is lost.
+
+    >>> from maestro_test_adapters.models import TestResult, TestSuite
+    >>> builder = RowBuilder()
+    >>> suite = TestSuite("s")
+    >>> for status in (Status.PASSED, Status.FAILED):
+    ...     builder.add(suite, TestResult("s::t", "t", status, message="boom"))
+    >>> [row[0] for row in builder.take().tests], builder.counts["failed"]
+    (['s::t', 's::t [2]'], 1)
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = dict.fromkeys((s.value for s in Status), 0)
+        self.counts["flaky"] = 0
+        self.total = 0
+        self._seen: dict[str, int] = {}
+        self._batch = Batch()
+
+    def __len__(self) -> int:
+        """Number of results in the pending batch."""
+        return len(self._batch.tests)
+
+    def take(self) -> Batch:
+        """Return the pending batch and start a new one."""
+        batch, self._batch = self._batch, Batch()
+        return batch
+
+    def add(self, suite: TestSuite, result: TestResult) -> None:
+        """Add one result of ``suite`` to the pending batch."""
+        batch = self._batch
+        uid = result.test_id
+        seen = self._seen.get(uid, 0) + 1
+        self._seen[uid] = seen
+        if seen > 1:
+            uid = f"{uid} [{seen}]"
+        index = len(batch.tests)
+        batch.tests.append(
+            (
+                uid,
+                suite.name,
+                result.name,
+                result.classname or "",
+                result.file or suite.file or "",
+                result.line,
+            )
+        )
+        status = result.status
+        self.counts[status] += 1
+        self.total += 1
+        earlier = result.attempts
+        flaky = 0
+        if earlier:
+            flaky = int(status is Status.PASSED and any(a.status.is_failure for a in earlier))
+            self.counts["flaky"] += flaky
+            for number, attempt in enumerate(earlier, start=1):
+                batch.attempts.append(
+                    (index, number, attempt.status.value, attempt.duration,
+                     clip(attempt.message))
+                )  # fmt: skip
+                batch.attachments.extend(
+                    (index, a.name or "", a.path, a.media_type) for a in attempt.attachments
+                )
+        batch.results.append((status.value, result.duration, len(earlier) + 1, flaky))
+        if status is not Status.PASSED:
+            batch.details.append(
                 (
-                    uid,
-                    suite_name,
-                    result.name,
-                    result.classname or "",
-                    result.file or suite.file or "",
-                    result.line,
+                    index,
+                    clip(result.message),
+                    clip(result.traceback),
+                    clip(result.stdout),
+                    clip(result.stderr),
+                    normalize_message(result.message or result.traceback or ""),
                 )
             )
-            status = result.status
-            counts[status] += 1
-            earlier = result.attempts
-            flaky = 0
-            if earlier:
-                flaky = int(status is passed and any(a.status.is_failure for a in earlier))
-                counts["flaky"] += flaky
-                for number, attempt in enumerate(earlier, start=1):
-                    attempts.append(
-                        (
-                            index,
-                            number,
-                            attempt.status.value,
-                            attempt.duration,
-                            clip(attempt.message),
-                        )
-                    )
-                    attachments.extend(
-                        (index, a.name or "", a.path, a.media_type)
-                        for a in attempt.attachments
-                    )
-            results.append((status.value, result.duration, len(earlier) + 1, flaky))
-            if status is not passed:
-                details.append(
-                    (
-                        index,
-                        clip(result.message),
-                        clip(result.traceback),
-                        clip(result.stdout),
-                        clip(result.stderr),
-                        normalize_message(result.message or result.traceback or ""),
-                    )
-                )
-            if result.attachments:
-                attachments.extend(
-                    (index, a.name or "", a.path, a.media_type)
-                    for a in result.attachments
-                )
-    return FlatRun(tests, results, details, attempts, attachments, counts)
+        if result.attachments:
+            batch.attachments.extend(
+                (index, a.name or "", a.path, a.media_type) for a in result.attachments
+            )
 
 
 def resolve_tags(
-    run: TestRun, explicit: RunTags | None, environment: RunTags | None
+    started_at: datetime | None, explicit: RunTags | None, environment: RunTags | None
 ) -> tuple[RunTags, str]:
     """Combine argument tags, CI tags and the run's own start time.
 
@@ -176,5 +186,5 @@ def resolve_tags(
     tags = explicit or RunTags()
     if environment is not None:
         tags = tags.merged_over(environment)
-    started = tags.started_at or run.started_at or utc_now()
+    started = tags.started_at or started_at or utc_now()
     return tags, iso_utc(started)

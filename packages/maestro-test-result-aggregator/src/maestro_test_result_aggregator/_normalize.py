@@ -9,9 +9,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Order matters: the most specific shapes are replaced before bare numbers.
 _REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(
-            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I
-        ),
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
         "<uuid>",
     ),
     (
@@ -19,7 +17,7 @@ _REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
         "<time>",
     ),
     (re.compile(r"\b0x[0-9a-f]+\b", re.I), "<hex>"),
-    (re.compile(r"\b[0-9a-f]{12,}\b", re.I), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b", re.I), "<hex>"),
     (re.compile(r"(/tmp|/var/folders)/[^\s:'\"]+"), "<tmp>"),
     (re.compile(r"\d+(\.\d+)?"), "<n>"),
     (re.compile(r"\s+"), " "),

@@ -1,41 +1,82 @@
-"""The one door to the result-file readers of maestro-test-adapters."""
+"""The one door to the result-file readers of maestro-test-adapters.
+
+No parsing happens here: files are read by ``maestro_test_adapters.readers``.
+Small files are read whole (so the run keeps its start time and duration);
+files above :data:`STREAM_THRESHOLD` are streamed pair by pair, so memory
+stays bounded whatever their size.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from maestro_test_adapters.models import TestRun
+from maestro_test_adapters.models import TestResult, TestSuite
 
 from maestro_test_result_aggregator.errors import IngestError
 
-# What a reader may raise for a file it cannot read: I/O, bad encoding, bad
-# XML or JSON (ParseError is a SyntaxError), refused entities (ValueError).
-_READ_ERRORS = (OSError, ValueError, SyntaxError, LookupError, RecursionError)
+#: Files larger than this are streamed instead of read whole.
+STREAM_THRESHOLD = 32 * 1024 * 1024
+#: What a reader may raise for a file it cannot read: the readers' own errors
+#: (ValueError subclasses), I/O, bad encoding, XML errors (SyntaxError).
+READ_ERRORS = (OSError, ValueError, SyntaxError, LookupError, RecursionError)
 
 
-def read_file(path: Path, format: str | None) -> tuple[TestRun, str]:
-    """Read one result file with the adapters' readers.
+@dataclass
+class OpenedResults:
+    """A result file ready to be stored: run facts plus its (suite, result) pairs."""
 
-    Returns:
-        The run and the name of the format it was read as.
+    format: str
+    framework: str
+    started_at: datetime | None
+    duration: float
+    environment: dict[str, str] = field(default_factory=dict)
+    pairs: Iterator[tuple[TestSuite, TestResult]] = field(default_factory=lambda: iter(()))
+
+
+def open_results(path: Path, format: str | None) -> OpenedResults:
+    """Open one result file with the adapters' readers.
 
     Raises:
-        IngestError: The file is missing, unknown or broken; the message names
-            the file and what was wrong.
+        IngestError: The file is missing, of an unknown format or broken; the
+            message names the file and says what was wrong.
     """
-    from maestro_test_adapters.readers import detect_format, read_results
+    from maestro_test_adapters.readers import detect_format, iter_results, read_results
 
     try:
         format_name = format or detect_format(path)
+        if path.stat().st_size > STREAM_THRESHOLD:
+            return OpenedResults(
+                str(format_name), str(format_name), None, 0.0,
+                pairs=iter_results(path, format=format_name),
+            )  # fmt: skip
         run = read_results(path, format=format_name)
-    except _READ_ERRORS as exc:
-        raise IngestError(path, _describe(exc)) from exc
-    return run, str(format_name)
+    except READ_ERRORS as exc:
+        raise IngestError(path, describe(exc, path)) from exc
+    return OpenedResults(
+        str(format_name),
+        run.framework,
+        run.started_at,
+        run.duration,
+        dict(run.environment),
+        ((suite, result) for suite in run.suites for result in suite.tests),
+    )
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException, path: Path | str | None = None) -> str:
+    """Say what went wrong in words, without repeating the file name."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str):  # the readers' ResultFileError
+        line = getattr(exc, "line", None)
+        return f"line {line}: {reason}" if line else reason
     if isinstance(exc, FileNotFoundError):
         return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    prefix = f"{path}: " if path is not None else None
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text

@@ -60,8 +60,10 @@ CREATE TABLE tests (
     UNIQUE (project, uid)
 );
 
--- Clustered by run: per-run reads (diff, report, trend) are range scans,
--- the secondary index serves per-test history (flaky, failure age).
+-- Clustered by run: every query reads whole runs (diff, report, trend) or a
+-- window of recent runs (flaky, failure age), so a run is one range scan.
+-- There is deliberately no (test_id, run_id) index: each run would touch
+-- a leaf page per test and multiply the bytes written by every ingest.
 CREATE TABLE results (
     run_id   INTEGER NOT NULL REFERENCES runs (id),
     test_id  INTEGER NOT NULL REFERENCES tests (id),
@@ -71,7 +73,6 @@ CREATE TABLE results (
     flaky    INTEGER NOT NULL,
     PRIMARY KEY (run_id, test_id)
 ) WITHOUT ROWID;
-CREATE INDEX results_by_test ON results (test_id, run_id);
 
 -- Text of non-passing results only, so the hot table stays narrow.
 CREATE TABLE result_details (
@@ -122,9 +123,7 @@ def _apply_v1(conn: sqlite3.Connection) -> None:
 
 def _apply_v2(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V2)
-    messages = conn.execute(
-        "SELECT run_id, test_id, message FROM result_details"
-    ).fetchall()
+    messages = conn.execute("SELECT run_id, test_id, message FROM result_details").fetchall()
     reason_ids: dict[str, int] = {}
     updates: list[tuple[int, int, int]] = []
     for run_id, test_id, message in messages:
@@ -208,8 +207,7 @@ def _refuse_foreign_database(conn: sqlite3.Connection) -> None:
     tables = [
         row[0]
         for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     ]
     if tables:

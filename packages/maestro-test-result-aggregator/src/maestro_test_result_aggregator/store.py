@@ -9,6 +9,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +17,7 @@ from typing import Any, Literal, Self
 
 from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, TestSuite
 
-from maestro_test_result_aggregator import _ingest, _schema
+from maestro_test_result_aggregator import _ingest, _reading, _schema
 from maestro_test_result_aggregator._stats import (
     median,
     median_absolute_deviation,
@@ -44,7 +45,7 @@ from maestro_test_result_aggregator.records import (
     TestStats,
     TrendPoint,
 )
-from maestro_test_result_aggregator.tags import RunTags
+from maestro_test_result_aggregator.tags import RunTags, utc_now
 
 #: A run reference: a run id, a build tag, ``"latest"``, ``"previous"`` or
 #: ``"latest~N"`` (the N-th run before the latest one).
@@ -63,6 +64,7 @@ _RUN_COLUMNS = (
 )
 _LATEST = re.compile(r"(?:latest|head)(?:~(\d+))?")
 _IN_CHUNK = 500
+_BATCH = 20_000
 _CACHE_LIMIT = 500_000
 
 
@@ -98,9 +100,7 @@ class ResultStore:
     ) -> None:
         self._path = os.fspath(path)
         try:
-            self._conn = sqlite3.connect(
-                self._path, timeout=busy_timeout, isolation_level=None
-            )
+            self._conn = sqlite3.connect(self._path, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self._path!r}: {exc}") from exc
         self._test_ids: dict[tuple[str, str], int] = {}
@@ -115,9 +115,7 @@ class ResultStore:
             _schema.migrate(self._conn)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StoreError(
-                f"{self._path!r} is not a usable result store: {exc}"
-            ) from exc
+            raise StoreError(f"{self._path!r} is not a usable result store: {exc}") from exc
         except AggregatorError:
             self._conn.close()
             raise
@@ -183,9 +181,7 @@ class ResultStore:
         env_tags = RunTags.from_environment() if use_ci_environment else None
         runs = [item for item in sources if isinstance(item, TestRun)]
         paths = list(
-            _ingest.expand_sources(
-                item for item in sources if not isinstance(item, TestRun)
-            )
+            _ingest.expand_sources(item for item in sources if not isinstance(item, TestRun))
         )
         total = len(runs) + len(paths)
         done: list[IngestedRun] = []
@@ -210,7 +206,9 @@ class ResultStore:
         self, run: TestRun, tags: RunTags | None, env_tags: RunTags | None
     ) -> IngestedRun:
         content_hash = _ingest.hash_run(run)
-        return self._store_run(run, tags, env_tags, content_hash, "<TestRun>", "object")
+        pairs = ((suite, result) for suite in run.suites for result in suite.tests)
+        meta = _RunMeta(run.framework, run.started_at, run.duration, run.environment)
+        return self._store_run(pairs, meta, tags, env_tags, content_hash, "<TestRun>", "object")
 
     def _ingest_file(
         self,
@@ -219,40 +217,45 @@ class ResultStore:
         env_tags: RunTags | None,
         format: str | None,
     ) -> IngestedRun:
-        from maestro_test_result_aggregator._reading import read_file
-
         source = str(path)
         try:
             content_hash = _ingest.hash_file(path)
         except OSError as exc:
-            raise IngestError(source, exc.strerror or str(exc)) from exc
+            raise IngestError(source, _reading.describe(exc, source)) from exc
         existing = self._conn.execute(
             "SELECT id, total FROM runs WHERE content_hash = ?", (content_hash,)
         ).fetchone()
         if existing is not None:
             return IngestedRun(source, existing[0], existing[1], duplicate=True)
-        run, format_name = read_file(path, format)
-        return self._store_run(run, tags, env_tags, content_hash, source, format_name)
+        opened = _reading.open_results(path, format)
+        meta = _RunMeta(opened.framework, opened.started_at, opened.duration, opened.environment)
+        return self._store_run(
+            opened.pairs, meta, tags, env_tags, content_hash, source, opened.format
+        )
 
     def _store_run(
         self,
-        run: TestRun,
+        pairs: Iterator[tuple[TestSuite, TestResult]],
+        meta: _RunMeta,
         tags: RunTags | None,
         env_tags: RunTags | None,
         content_hash: str,
         source: str,
         format_name: str,
     ) -> IngestedRun:
-        merged, started_at = _ingest.resolve_tags(run, tags, env_tags)
-        flat = _ingest.flatten(run)
-        counts = flat.counts
+        merged, started_at = _ingest.resolve_tags(meta.started_at, tags, env_tags)
+        builder = _ingest.RowBuilder()
+        # The first batch is read before the write lock is taken, so parsing a
+        # normal-sized file never blocks other writers; a huge file keeps
+        # streaming inside the transaction with memory bounded by one batch.
+        exhausted = _fill(builder, pairs, source)
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO runs (content_hash, source, format, project, branch, "
                 "commit_sha, build, ci_url, environment, started_at, ingested_at, "
                 "framework, duration, total, passed, failed, errors, skipped, "
                 "xfailed, xpassed, flaky, properties) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, ?) "
                 "ON CONFLICT (content_hash) DO NOTHING RETURNING id",
                 (
                     content_hash,
@@ -265,10 +268,29 @@ class ResultStore:
                     merged.ci_url,
                     merged.environment,
                     started_at,
-                    _ingest.iso_utc(_ingest.utc_now()),
-                    run.framework,
-                    run.duration,
-                    len(flat.tests),
+                    _ingest.iso_utc(utc_now()),
+                    meta.framework,
+                    meta.duration,
+                    json.dumps(meta.environment, sort_keys=True),
+                ),
+            ).fetchall()
+            if not row:  # another process stored the same content meanwhile
+                existing = conn.execute(
+                    "SELECT id, total FROM runs WHERE content_hash = ?", (content_hash,)
+                ).fetchone()
+                return IngestedRun(source, existing[0], existing[1], duplicate=True)
+            run_id: int = row[0][0]
+            project = merged.project
+            self._write_batch(run_id, project, builder.take())
+            while not exhausted:
+                exhausted = _fill(builder, pairs, source)
+                self._write_batch(run_id, project, builder.take())
+            counts = builder.counts
+            conn.execute(
+                "UPDATE runs SET total = ?, passed = ?, failed = ?, errors = ?, "
+                "skipped = ?, xfailed = ?, xpassed = ?, flaky = ? WHERE id = ?",
+                (
+                    builder.total,
                     counts["passed"],
                     counts["failed"],
                     counts["error"],
@@ -276,47 +298,44 @@ class ResultStore:
                     counts["xfailed"],
                     counts["xpassed"],
                     counts["flaky"],
-                    json.dumps(run.environment, sort_keys=True),
+                    run_id,
                 ),
-            ).fetchall()
-            if not row:  # another process stored the same content meanwhile
-                existing = conn.execute(
-                    "SELECT id FROM runs WHERE content_hash = ?", (content_hash,)
-                ).fetchone()
-                return IngestedRun(source, existing[0], len(flat.tests), True)
-            run_id: int = row[0][0]
-            test_ids = self._intern_tests(merged.project, flat.tests)
+            )
+        return IngestedRun(source, run_id, builder.total, duplicate=False)
+
+    def _write_batch(self, run_id: int, project: str, batch: _ingest.Batch) -> None:
+        conn = self._conn
+        test_ids = self._intern_tests(project, batch.tests)
+        conn.executemany(
+            "INSERT INTO results (run_id, test_id, status, duration, attempts, "
+            "flaky) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, test_id, *result)
+                for test_id, result in zip(test_ids, batch.results, strict=True)
+            ],
+        )
+        if batch.details:
+            reason_ids = self._intern_reasons(d[5] for d in batch.details)
             conn.executemany(
-                "INSERT INTO results (run_id, test_id, status, duration, attempts, "
-                "flaky) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO result_details (run_id, test_id, message, traceback, "
+                "stdout, stderr, reason_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, test_id, *result)
-                    for test_id, result in zip(test_ids, flat.results, strict=True)
+                    (run_id, test_ids[d[0]], d[1], d[2], d[3], d[4], reason_ids[d[5]])
+                    for d in batch.details
                 ],
             )
-            if flat.details:
-                reason_ids = self._intern_reasons(d[5] for d in flat.details)
-                conn.executemany(
-                    "INSERT INTO result_details (run_id, test_id, message, traceback, "
-                    "stdout, stderr, reason_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (run_id, test_ids[d[0]], d[1], d[2], d[3], d[4], reason_ids[d[5]])
-                        for d in flat.details
-                    ],
-                )
-            if flat.attempts:
-                conn.executemany(
-                    "INSERT INTO attempts (run_id, test_id, number, status, duration, "
-                    "message) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(run_id, test_ids[a[0]], *a[1:]) for a in flat.attempts],
-                )
-            if flat.attachments:
-                conn.executemany(
-                    "INSERT INTO attachments (run_id, test_id, name, path, media_type) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(run_id, test_ids[a[0]], *a[1:]) for a in flat.attachments],
-                )
-        return IngestedRun(source, run_id, len(flat.tests), duplicate=False)
+        if batch.attempts:
+            conn.executemany(
+                "INSERT INTO attempts (run_id, test_id, number, status, duration, "
+                "message) VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, test_ids[a[0]], *a[1:]) for a in batch.attempts],
+            )
+        if batch.attachments:
+            conn.executemany(
+                "INSERT INTO attachments (run_id, test_id, name, path, media_type) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(run_id, test_ids[a[0]], *a[1:]) for a in batch.attachments],
+            )
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -390,10 +409,7 @@ class ResultStore:
         if build is not None:
             where += " AND build = ?"
             params.append(build)
-        sql = (
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} "
-            "ORDER BY started_at DESC, id DESC"
-        )
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} ORDER BY started_at DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_run_summary(row) for row in self._conn.execute(sql, params)]
@@ -486,7 +502,9 @@ class ResultStore:
             sql += " AND r.status = ?"
             params.append(status)
         return [
-            TestOutcome(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8])
+            TestOutcome(
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8]
+            )
             for row in self._conn.execute(sql + " ORDER BY t.id", params)
         ]
 
@@ -747,12 +765,22 @@ class ResultStore:
         """
         window_sql, params = self._window_sql(project, branch, last, infra_threshold)
         sql = f"""
-            WITH win AS ({window_sql}),
-            obs AS (
+            WITH win AS MATERIALIZED ({window_sql}),
+            -- A cheap first pass keeps only tests that both passed and failed
+            -- or were retried, so the ordered second pass touches few rows.
+            candidates AS MATERIALIZED (
+                SELECT r.test_id FROM win JOIN results AS r ON r.run_id = win.id
+                WHERE r.status IN ('passed', 'failed', 'error')
+                GROUP BY r.test_id
+                HAVING SUM(r.flaky) > 0
+                    OR (MIN(r.status = 'passed') = 0 AND MAX(r.status = 'passed') = 1)
+            ),
+            obs AS MATERIALIZED (
                 SELECT r.test_id, win.seq, win.id AS run_id, win.commit_sha,
                        r.flaky, r.attempts, (r.status = 'passed') AS ok
                 FROM win JOIN results AS r ON r.run_id = win.id
                 WHERE r.status IN ('passed', 'failed', 'error')
+                  AND r.test_id IN (SELECT test_id FROM candidates)
             ),
             seqd AS (
                 SELECT *, LAG(ok) OVER (PARTITION BY test_id ORDER BY seq) AS prev_ok
@@ -765,11 +793,10 @@ class ResultStore:
                            AND prev_ok != CASE WHEN flaky THEN 0 ELSE ok END) AS flips,
                        MAX(CASE WHEN flaky THEN seq END) AS last_retry_seq
                 FROM seqd GROUP BY test_id
-                HAVING SUM(flaky) > 0 OR (MIN(ok) = 0 AND MAX(ok) = 1)
             ),
             commits AS (
                 SELECT test_id, commit_sha, MAX(seq) AS seq FROM obs
-                WHERE commit_sha != '' AND test_id IN (SELECT test_id FROM per_test)
+                WHERE commit_sha != ''
                 GROUP BY test_id, commit_sha HAVING MIN(ok) = 0 AND MAX(ok) = 1
             ),
             per_commit AS (
@@ -785,9 +812,7 @@ class ResultStore:
         """
         seq_to_run = {
             seq: run_id
-            for run_id, seq in self._conn.execute(
-                f"SELECT id, seq FROM ({window_sql})", params
-            )
+            for run_id, seq in self._conn.execute(f"SELECT id, seq FROM ({window_sql})", params)
         }
         found = [
             FlakyTest(
@@ -833,9 +858,7 @@ class ResultStore:
             f"LIMIT {int(last)})"
         )
         if infra_threshold is not None:
-            sql += (
-                " WHERE (failed + errors) <= ? * MAX(total - skipped - xfailed, 1)"
-            )
+            sql += " WHERE (failed + errors) <= ? * MAX(total - skipped - xfailed, 1)"
             params.append(infra_threshold)
         return sql, params
 
@@ -932,8 +955,13 @@ class ResultStore:
             if test_id not in head_rows:
                 removed.append(TestChange(uid, suite, name, status, None, message))
         return RunDiff(
-            base_id, head_id, tuple(new_failures), tuple(fixed), tuple(still),
-            tuple(added), tuple(removed),
+            base_id,
+            head_id,
+            tuple(new_failures),
+            tuple(fixed),
+            tuple(still),
+            tuple(added),
+            tuple(removed),
         )
 
     def _statuses(self, run_id: int) -> dict[int, tuple[str, str, str, str, str]]:
@@ -1047,6 +1075,30 @@ class ResultStore:
     def connection(self) -> sqlite3.Connection:
         """The underlying SQLite connection, for ad-hoc read queries."""
         return self._conn
+
+
+@dataclass(frozen=True)
+class _RunMeta:
+    framework: str
+    started_at: datetime | None
+    duration: float
+    environment: dict[str, str]
+
+
+def _fill(
+    builder: _ingest.RowBuilder,
+    pairs: Iterator[tuple[TestSuite, TestResult]],
+    source: str,
+) -> bool:
+    """Add up to one batch of pairs to ``builder``; return whether input ended."""
+    try:
+        for suite, result in pairs:
+            builder.add(suite, result)
+            if len(builder) >= _BATCH:
+                return False
+    except _reading.READ_ERRORS as exc:
+        raise IngestError(source, _reading.describe(exc, source)) from exc
+    return True
 
 
 def _scope(project: str | None, branch: str | None) -> tuple[str, list[Any]]:

@@ -1,0 +1,638 @@
+"""Reports: self-contained HTML, CI-summary Markdown, JSON, merged JUnit XML, CSV.
+
+:func:`collect` gathers one :class:`ReportData` snapshot from a store; the
+``render_*`` functions turn it into text and never touch the database, so a
+report is consistent even while other processes ingest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
+
+from maestro_test_adapters.models import Status, TestRun
+
+from maestro_test_result_aggregator import _svg
+from maestro_test_result_aggregator._ingest import iso_utc
+from maestro_test_result_aggregator.records import (
+    DurationRegression,
+    FailureAge,
+    FailureGroup,
+    FlakyTest,
+    GroupStats,
+    RunDiff,
+    RunSummary,
+    TestOutcome,
+    TrendPoint,
+)
+from maestro_test_result_aggregator.tags import utc_now
+
+if TYPE_CHECKING:
+    from maestro_test_result_aggregator.store import ResultStore
+
+#: GitHub refuses a job summary larger than 1 MiB.
+GITHUB_SUMMARY_LIMIT = 1024 * 1024
+FORMATS = ("html", "md", "json", "junit", "csv")
+_MESSAGE_CHARS = 2000
+_MAX_ROWS = 500
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, read from the store in one go.
+
+    Attributes:
+        generated_at: ISO 8601 UTC time of the snapshot.
+        project: Project filter (``None`` = all projects).
+        branch: Branch filter (``None`` = all branches).
+        head: The latest run in scope.
+        diff: Head compared with the run before it (``None`` for a first run).
+        failures: Failing tests of the head run, with how long they have failed.
+        failure_groups: The head run's failures grouped by normalised message.
+        flaky: Flaky tests of the window, highest flip rate first.
+        trend: Pass rate and duration of the window, oldest first.
+        slowest: The head run's slowest tests.
+        regressions: The head run's tests slower than their baseline.
+        suites: Per-suite statistics of the head run.
+    """
+
+    generated_at: str
+    project: str | None
+    branch: str | None
+    head: RunSummary
+    diff: RunDiff | None
+    failures: tuple[FailureAge, ...]
+    failure_groups: tuple[FailureGroup, ...]
+    flaky: tuple[FlakyTest, ...]
+    trend: tuple[TrendPoint, ...]
+    slowest: tuple[TestOutcome, ...]
+    regressions: tuple[DurationRegression, ...]
+    suites: tuple[GroupStats, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the snapshot as JSON-ready data."""
+        data = asdict(self)
+        data["head"] = self.head.to_dict()
+        data["regressions"] = [item.to_dict() for item in self.regressions]
+        return data
+
+
+def collect(
+    store: ResultStore,
+    *,
+    project: str | None = None,
+    branch: str | None = None,
+    last: int = 50,
+    flaky_limit: int = 20,
+) -> ReportData:
+    """Read a :class:`ReportData` snapshot of the latest run and recent history.
+
+    Raises:
+        RunNotFoundError: No run in scope.
+    """
+    from maestro_test_result_aggregator.errors import RunNotFoundError
+
+    head = store.run("latest", project=project, branch=branch)
+    try:
+        diff: RunDiff | None = store.diff(head=head.id)
+    except RunNotFoundError:
+        diff = None
+    return ReportData(
+        generated_at=iso_utc(utc_now()),
+        project=project,
+        branch=branch,
+        head=head,
+        diff=diff,
+        failures=tuple(store.failure_ages(head.id)),
+        failure_groups=tuple(store.failure_reasons(head.id)),
+        flaky=tuple(store.flaky(project=project, branch=branch, last=last, limit=flaky_limit)),
+        trend=tuple(store.trend(project=project, branch=branch, last=last)),
+        slowest=tuple(store.slowest(head.id, limit=10)),
+        regressions=tuple(store.regressions(head.id)),
+        suites=tuple(store.suites(head.id)),
+    )
+
+
+def render(
+    store: ResultStore,
+    format: str,
+    *,
+    project: str | None = None,
+    branch: str | None = None,
+    last: int = 50,
+) -> str:
+    """Render a report of ``store`` in ``format`` (one of :data:`FORMATS`).
+
+    ``junit`` and ``csv`` export the results of the latest build (all its runs
+    when the build was split into shards); the others summarise the history.
+
+    Raises:
+        ValueError: Unknown ``format``.
+        RunNotFoundError: No run in scope.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}")
+    if format in ("junit", "csv"):
+        head = store.run("latest", project=project, branch=branch)
+        runs = store.runs(project=head.project, branch=head.branch, build=head.build)
+        runs = runs if head.build else [head]
+        if format == "junit":
+            return render_junit([store.load_run(run.id) for run in reversed(runs)])
+        outcomes = [o for run in reversed(runs) for o in store.results(run.id)]
+        return render_csv(outcomes, {run.id: run for run in runs})
+    data = collect(store, project=project, branch=branch, last=last)
+    if format == "html":
+        return render_html(data)
+    if format == "md":
+        return render_markdown(data)
+    return json.dumps(data.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- HTML -------------------------------------------------------------------------
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
+color:#111827;background:#f9fafb}
+main{max-width:1100px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+.meta{color:#6b7280;margin:0 0 16px}
+.cards{display:flex;gap:12px;flex-wrap:wrap}
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 16px;
+min-width:110px}
+.card b{display:block;font-size:22px}.bad b{color:#dc2626}.good b{color:#16a34a}
+.warn b{color:#d97706}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
+th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}
+.chart{width:100%;height:auto;background:#fff;border:1px solid #e5e7eb;
+border-radius:8px}
+.status-failed,.status-error{color:#dc2626;font-weight:600}
+.status-passed{color:#16a34a}
+.note{color:#6b7280;font-style:italic}
+"""
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _clip(text: str, limit: int = _MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _secs(value: float) -> str:
+    return f"{value:.3f}s" if value < 10 else f"{value:.1f}s"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        if count > _MAX_ROWS:
+            body.append(
+                f'<tr><td colspan="{len(headers)}" class="note">more rows left out; '
+                "use the JSON or CSV report for all of them</td></tr>"
+            )
+            break
+        cells = "".join(
+            f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    if count == 0:
+        return '<p class="note">None.</p>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(data: ReportData) -> str:
+    """Render a single self-contained HTML page (inline CSS and SVG, no scripts).
+
+    Every value that came from a result file is HTML-escaped, and a Content
+    Security Policy forbids scripts and remote loads as a second line of defence.
+    """
+    head = data.head
+    scope = " / ".join(part for part in (data.project, data.branch) if part) or "all"
+    status_class = "bad" if head.failed + head.errors else "good"
+    cards = [
+        ("Tests", str(head.total), ""),
+        ("Pass rate", _pct(head.pass_rate), status_class),
+        ("Failed", str(head.failed), "bad" if head.failed else ""),
+        ("Errors", str(head.errors), "bad" if head.errors else ""),
+        ("Skipped", str(head.skipped), ""),
+        ("Flaky (retried)", str(head.flaky), "warn" if head.flaky else ""),
+        ("Duration", _secs(head.duration), ""),
+    ]
+    trend = data.trend
+    labels = [point.label for point in trend]
+    sections = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Test results: {_e(head.label)} ({_e(scope)})</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        f"<h1>Test results — {_e(head.label)}</h1>",
+        '<p class="meta">'
+        + " · ".join(
+            _e(part)
+            for part in (
+                f"project {head.project}" if head.project else "",
+                f"branch {head.branch}" if head.branch else "",
+                f"commit {head.commit[:12]}" if head.commit else "",
+                f"environment {head.environment}" if head.environment else "",
+                f"started {head.started_at}",
+                f"generated {data.generated_at}",
+            )
+            if part
+        )
+        + (
+            f' · <a href="{_e(head.ci_url)}">CI job</a>'
+            if head.ci_url.startswith(("https://", "http://"))
+            else ""
+        )
+        + "</p>",
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card {cls}"><b>{_e(value)}</b>{_e(name)}</div>'
+            for name, value, cls in cards
+        )
+        + "</div>",
+    ]
+    if data.diff is not None:
+        diff = data.diff
+        sections.append(
+            f"<h2>Since run #{diff.base_run}</h2>"
+            + _table(
+                ("Change", "Tests"),
+                [
+                    (_e(name), str(len(items)))
+                    for name, items in (
+                        ("New failures", diff.new_failures),
+                        ("Fixed", diff.fixed),
+                        ("Still failing", diff.still_failing),
+                        ("New tests", diff.new_tests),
+                        ("Removed tests", diff.removed_tests),
+                    )
+                ],
+                {1},
+            )
+        )
+    sections += [
+        f"<h2>Failures ({len(data.failures)})</h2>",
+        _table(
+            ("Test", "Status", "Failing since", "Runs", "Message"),
+            (
+                (
+                    f"{_e(f.name)}<br><small>{_e(f.suite)}</small>",
+                    f'<span class="status-{_e(f.status)}">{_e(f.status)}</span>',
+                    f"{_e(f.since_label)}<br><small>{_e(f.since_time)}</small>",
+                    str(f.streak),
+                    f"<pre>{_e(_clip(f.message))}</pre>",
+                )
+                for f in data.failures
+            ),
+            {3},
+        ),
+        "<h2>Failure reasons</h2>",
+        _table(
+            ("Normalised message", "Failures", "Example"),
+            (
+                (
+                    _e(g.reason),
+                    str(g.count),
+                    f"<pre>{_e(_clip(g.example, 500))}</pre>",
+                )
+                for g in data.failure_groups
+            ),
+            {1},
+        ),
+        f"<h2>Pass-rate trend (last {len(trend)} runs)</h2>",
+        _svg.line_chart(
+            [p.pass_rate for p in trend],
+            labels,
+            title="Pass rate per run",
+            unit="%",
+            maximum=1.0,
+            flagged=[p.infrastructure_failure for p in trend],
+            color="#16a34a",
+        ),
+        "<h2>Duration trend</h2>",
+        _svg.line_chart([p.duration for p in trend], labels, title="Run duration", unit="s"),
+        f"<h2>Flaky tests ({len(data.flaky)})</h2>",
+        _svg.bar_chart(
+            [f.flip_rate for f in data.flaky],
+            [f.uid for f in data.flaky],
+            title="Flip rate of flaky tests",
+        ),
+        _table(
+            ("Test", "Flip rate", "Retried runs", "Same-commit flips", "Runs"),
+            (
+                (
+                    f"{_e(f.name)}<br><small>{_e(f.suite)}</small>",
+                    _pct(f.flip_rate),
+                    str(f.retried_runs),
+                    str(f.same_commit_flips),
+                    str(f.runs),
+                )
+                for f in data.flaky
+            ),
+            {1, 2, 3, 4},
+        ),
+        "<h2>Slower than baseline</h2>",
+        _table(
+            ("Test", "Duration", "Baseline median", "Ratio"),
+            (
+                (
+                    f"{_e(r.name)}<br><small>{_e(r.suite)}</small>",
+                    _secs(r.duration),
+                    _secs(r.baseline_median),
+                    f"{r.ratio:.1f}×",
+                )
+                for r in data.regressions
+            ),
+            {1, 2, 3},
+        ),
+        "<h2>Slowest tests</h2>",
+        _table(
+            ("Test", "Status", "Duration"),
+            (
+                (
+                    f"{_e(o.name)}<br><small>{_e(o.suite)}</small>",
+                    _e(o.status),
+                    _secs(o.duration),
+                )
+                for o in data.slowest
+            ),
+            {2},
+        ),
+        "<h2>Suites</h2>",
+        _table(
+            ("Suite", "Tests", "Failed", "Errors", "Skipped", "Pass rate", "Median", "p95"),
+            (
+                (
+                    _e(s.key),
+                    str(s.total),
+                    str(s.failed),
+                    str(s.errors),
+                    str(s.skipped),
+                    _pct(s.pass_rate),
+                    _secs(s.median_duration),
+                    _secs(s.p95_duration),
+                )
+                for s in data.suites
+            ),
+            {1, 2, 3, 4, 5, 6, 7},
+        ),
+        '<p class="note">Generated by maestro-test-result-aggregator.</p>',
+        "</main></body></html>\n",
+    ]
+    return "\n".join(sections)
+
+
+# -- Markdown ---------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+
+
+def _md(value: object) -> str:
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def render_markdown(data: ReportData, *, max_bytes: int = GITHUB_SUMMARY_LIMIT) -> str:
+    """Render Markdown for a CI job summary, cut to ``max_bytes`` (UTF-8) with a note.
+
+    Args:
+        data: The snapshot.
+        max_bytes: Size limit; GitHub's job summary limit by default.
+    """
+    head = data.head
+    icon = "❌" if head.failed + head.errors else "✅"
+    lines = [
+        f"## {icon} Test results — {_md(head.label)}",
+        "",
+        "| Tests | Passed | Failed | Errors | Skipped | Flaky | Pass rate | Duration |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {head.total} | {head.passed} | {head.failed} | {head.errors} | "
+        f"{head.skipped} | {head.flaky} | {_pct(head.pass_rate)} | "
+        f"{_secs(head.duration)} |",
+        "",
+    ]
+    if data.diff is not None:
+        diff = data.diff
+        lines += [
+            f"Since run #{diff.base_run}: **{len(diff.new_failures)} new failures**, "
+            f"{len(diff.fixed)} fixed, {len(diff.still_failing)} still failing, "
+            f"{len(diff.new_tests)} new tests, {len(diff.removed_tests)} removed.",
+            "",
+        ]
+    if data.failures:
+        lines += [
+            "### Failures",
+            "",
+            "| Test | Status | Failing since | Message |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_md(f.uid)} | {f.status} | {_md(f.since_label)} ({f.streak} runs) | "
+            f"{_md(_clip(f.message, 300))} |"
+            for f in data.failures
+        ]
+        lines.append("")
+    if data.flaky:
+        lines += [
+            "### Flaky tests",
+            "",
+            "| Test | Flip rate | Retried runs | Same-commit flips |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {_md(f.uid)} | {_pct(f.flip_rate)} | {f.retried_runs} | {f.same_commit_flips} |"
+            for f in data.flaky
+        ]
+        lines.append("")
+    if data.regressions:
+        lines += [
+            "### Slower than baseline",
+            "",
+            "| Test | Duration | Baseline |",
+            "|---|---:|---:|",
+        ]
+        lines += [
+            f"| {_md(r.uid)} | {_secs(r.duration)} | {_secs(r.baseline_median)} |"
+            for r in data.regressions
+        ]
+        lines.append("")
+    return _fit(lines, max_bytes)
+
+
+def _fit(lines: list[str], max_bytes: int) -> str:
+    text = "\n".join(lines) + "\n"
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        note = (
+            f"\n> **Truncated:** {len(lines) - index} of {len(lines)} lines left out "
+            f"to stay under {max_bytes:,} bytes; see the HTML or JSON report.\n"
+        )
+        cost = len(line.encode("utf-8")) + 1
+        if size + cost + len(note.encode("utf-8")) > max_bytes:
+            return "\n".join(kept) + "\n" + note
+        kept.append(line)
+        size += cost
+    return "\n".join(kept) + "\n"  # pragma: no cover - the whole text fitted
+
+
+# -- JUnit XML --------------------------------------------------------------------
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str | None) -> str:
+    return _XML_INVALID.sub("\ufffd", text or "")
+
+
+def render_junit(runs: Sequence[TestRun]) -> str:
+    """Merge runs into one JUnit XML document (retries as Surefire ``flaky*``).
+
+    >>> from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
+    >>> run = TestRun("pytest", suites=[TestSuite("s", [
+    ...     TestResult("s::a", "a", Status.FAILED, 1.5, classname="s", message="<boom>")])])
+    >>> print(render_junit([run]).splitlines()[1])
+    <testsuites tests="1" failures="1" errors="0" skipped="0" time="1.500">
+    """
+    root = ElementTree.Element("testsuites")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    total_time = 0.0
+    for run in runs:
+        for suite in run.suites:
+            counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+            element = ElementTree.SubElement(root, "testsuite", name=_x(suite.name))
+            suite_time = 0.0
+            for result in suite.tests:
+                counts["tests"] += 1
+                suite_time += result.duration
+                case = ElementTree.SubElement(
+                    element,
+                    "testcase",
+                    name=_x(result.name),
+                    classname=_x(result.classname or suite.name),
+                    time=f"{result.duration:.3f}",
+                )
+                if result.file:
+                    case.set("file", _x(result.file))
+                status = result.status
+                if status is Status.FAILED:
+                    counts["failures"] += 1
+                    _detail(case, "failure", result.message, result.traceback)
+                elif status is Status.ERROR:
+                    counts["errors"] += 1
+                    _detail(case, "error", result.message, result.traceback)
+                elif status in (Status.SKIPPED, Status.XFAILED):
+                    counts["skipped"] += 1
+                    _detail(case, "skipped", result.message, None)
+                for attempt in result.attempts:
+                    if attempt.status.is_failure:
+                        kind = "failure" if attempt.status is Status.FAILED else "error"
+                        prefix = "flaky" if status is Status.PASSED else "rerun"
+                        tag = prefix + kind.capitalize()
+                        item = ElementTree.SubElement(
+                            case, tag, message=_x(attempt.message), type=kind
+                        )
+                        item.text = _x(attempt.traceback) or None
+                if result.stdout:
+                    ElementTree.SubElement(case, "system-out").text = _x(result.stdout)
+                if result.stderr:
+                    ElementTree.SubElement(case, "system-err").text = _x(result.stderr)
+            for key, value in counts.items():
+                element.set(key, str(value))
+                totals[key] += value
+            element.set("time", f"{suite_time:.3f}")
+            total_time += suite_time
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", f"{total_time:.3f}")
+    ElementTree.indent(root)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        + ElementTree.tostring(root, encoding="unicode")
+        + "\n"
+    )
+
+
+def _detail(parent: ElementTree.Element, tag: str, message: str | None, body: str | None) -> None:
+    element = ElementTree.SubElement(parent, tag)
+    if message:
+        element.set("message", _x(message))
+    if body:
+        element.text = _x(body)
+
+
+# -- CSV --------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: object) -> object:
+    """Make a cell safe to open in a spreadsheet (no formula injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or newline is prefixed
+    with ``'`` so spreadsheets show it as text; numbers are left alone.
+
+    >>> csv_cell('=HYPERLINK("http://x")'), csv_cell(-1.5), csv_cell("ok")
+    ('\\'=HYPERLINK("http://x")', -1.5, 'ok')
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def render_csv(outcomes: Iterable[TestOutcome], runs: dict[int, RunSummary]) -> str:
+    """Render test results as CSV (one row per test per run), formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        (
+            "run_id", "project", "branch", "commit", "build", "suite", "test_id",
+            "name", "status", "duration", "attempts", "flaky", "message",
+        )
+    )  # fmt: skip
+    for o in outcomes:
+        run = runs[o.run_id]
+        writer.writerow(
+            [
+                csv_cell(value)
+                for value in (
+                    o.run_id,
+                    run.project,
+                    run.branch,
+                    run.commit,
+                    run.build,
+                    o.suite,
+                    o.uid,
+                    o.name,
+                    o.status,
+                    o.duration,
+                    o.attempts,
+                    int(o.flaky),
+                    _clip(o.message),
+                )
+            ]  # fmt: skip
+        )
+    return buffer.getvalue()
