@@ -78,13 +78,23 @@ def rendered_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def repository_files() -> GitHubFiles:
+    """The monorepo's own GitHub files."""
+    return GitHubFiles("repository", REPO_ROOT)
+
+
+@pytest.fixture(scope="session")
+def template_files(rendered_template: Path) -> GitHubFiles:
+    """The GitHub files of a package rendered with ``standalone_ci=true``."""
+    return GitHubFiles("template", rendered_template)
+
+
 @pytest.fixture(params=["repository", "template"])
 def github_files(request: pytest.FixtureRequest) -> GitHubFiles:
     """The repository's GitHub files, then the template's rendered ones."""
-    if request.param == "repository":
-        return GitHubFiles("repository", REPO_ROOT)
-    root: Path = request.getfixturevalue("rendered_template")
-    return GitHubFiles("template", root)
+    files: GitHubFiles = request.getfixturevalue(f"{request.param}_files")
+    return files
 
 
 @pytest.fixture(scope="session")
