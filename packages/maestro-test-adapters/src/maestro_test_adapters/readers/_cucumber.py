@@ -1,0 +1,387 @@
+"""Cucumber JSON (cucumber-js ``--format json``, Cucumber-JVM, behave ``-f json``)
+and Cucumber messages NDJSON (``--format message``).
+
+A scenario (one example row of an outline) is a test, a feature is a suite.
+Step statuses combine worst first: ``failed`` > ``ambiguous`` > ``undefined``
+> ``pending`` > ``skipped`` > ``passed``; ``ambiguous`` and ``undefined``
+become ``error`` (the scenario cannot run as written), ``pending`` and
+``skipped`` become ``skipped``. Cucumber-JVM backgrounds count towards the
+scenario after them. In messages, attempts announced with ``willBeRetried``
+become attempts of the final one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from maestro_test_adapters.models import Attachment, Attempt, Status, TestResult, TestRun, TestSuite
+from maestro_test_adapters.readers._base import (
+    ResultFileError,
+    as_dict,
+    as_float,
+    as_list,
+    as_str,
+    clean_text,
+    expect,
+    load_json,
+)
+
+_WORST_FIRST: Final = (
+    "failed",
+    "ambiguous",
+    "undefined",
+    "pending",
+    "skipped",
+    "unknown",
+    "passed",
+)
+_RANK: Final = {status: rank for rank, status in enumerate(reversed(_WORST_FIRST))}
+_MODEL: Final = {
+    "failed": Status.FAILED,
+    "ambiguous": Status.ERROR,
+    "undefined": Status.ERROR,
+    "pending": Status.SKIPPED,
+    "skipped": Status.SKIPPED,
+    "unknown": Status.SKIPPED,
+    "passed": Status.PASSED,
+}
+_MESSAGE_TYPES: Final = frozenset(
+    {
+        "meta",
+        "source",
+        "gherkinDocument",
+        "pickle",
+        "stepDefinition",
+        "hook",
+        "parameterType",
+        "testRunStarted",
+        "testCase",
+        "testCaseStarted",
+        "undefinedParameterType",
+    }
+)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """Worst step status so far, with its message."""
+
+    status: str = "passed"
+    message: str | None = None
+    duration: float = 0.0
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def add(self, status: str, message: str | None) -> None:
+        status = status.lower() if status.lower() in _RANK else "unknown"
+        if _RANK[status] > _RANK[self.status]:
+            self.status = status
+            self.message = message
+        elif message and self.message is None and status == self.status != "passed":
+            self.message = message
+
+    def model_status(self) -> Status:
+        return _MODEL[self.status]
+
+    def short_message(self) -> str | None:
+        if self.message:
+            first = next((line.strip() for line in self.message.splitlines() if line.strip()), "")
+            return first or None
+        if self.status in ("undefined", "pending", "ambiguous"):
+            return f"a step is {self.status}"
+        return None
+
+
+# -- Cucumber JSON -------------------------------------------------------------------
+
+
+def sniff_json(head: str) -> bool:
+    """A JSON array of features (``"elements"`` and a ``"keyword"``)."""
+    text = head.lstrip()
+    return text.startswith("[") and '"elements"' in text and '"keyword"' in text
+
+
+def read_json(path: Path) -> TestRun:
+    """Read a Cucumber JSON report."""
+    data = load_json(path)
+    expect(isinstance(data, list), path, "a Cucumber JSON array of features")
+    behave = False
+    run = TestRun("cucumber")
+    for feature in data:
+        feature = as_dict(feature)
+        uri = as_str(feature.get("uri")) or as_str(feature.get("location")) or ""
+        uri = uri.rsplit(":", 1)[0] if uri[-1:].isdigit() and ":" in uri else uri
+        suite = TestSuite(as_str(feature.get("name")) or uri, file=uri or None)
+        background: _Outcome | None = None
+        for element in as_list(feature.get("elements")):
+            element = as_dict(element)
+            behave = behave or "status" in element
+            outcome = _Outcome()
+            for hook in (*as_list(element.get("before")), *as_list(element.get("after"))):
+                _add_step(outcome, as_dict(hook))
+            for step in as_list(element.get("steps")):
+                _add_step(outcome, as_dict(step))
+            if element.get("type") == "background" or element.get("keyword") == "Background":
+                background = outcome
+                continue
+            if background is not None:  # Cucumber-JVM: the background ran for this scenario
+                outcome.add(background.status, background.message)
+                outcome.duration += background.duration
+                outcome.attachments[:0] = background.attachments
+                background = None
+            suite.tests.append(_scenario(element, uri, outcome))
+        suite.duration = sum(result.duration for result in suite.tests)
+        run.suites.append(suite)
+    if behave:
+        run.framework = "behave"
+    run.duration = sum(suite.duration for suite in run.suites)
+    return run
+
+
+def _add_step(outcome: _Outcome, step: dict[str, Any]) -> None:
+    result = step.get("result")
+    if not isinstance(result, dict):  # never ran (behave leaves it out)
+        outcome.add("skipped", None)
+        return
+    duration = result.get("duration")
+    # cucumber-js and Cucumber-JVM write integer nanoseconds, behave float seconds.
+    outcome.duration += as_float(duration, 1e-9 if isinstance(duration, int) else 1.0)
+    message = result.get("error_message")
+    if isinstance(message, list):  # behave writes a list of lines
+        message = "\n".join(str(line) for line in message)
+    outcome.add(str(result.get("status", "unknown")), clean_text(as_str(message)))
+    for embedding in (*as_list(step.get("embeddings")), *as_list(step.get("attachments"))):
+        embedding = as_dict(embedding)
+        media_type = (
+            as_str(embedding.get("mime_type"))
+            or as_str(as_dict(embedding.get("media")).get("type"))
+            or "application/octet-stream"
+        )
+        outcome.attachments.append(
+            Attachment("", media_type, as_str(embedding.get("name")), as_str(embedding.get("data")))
+        )
+
+
+def _scenario(element: dict[str, Any], uri: str, outcome: _Outcome) -> TestResult:
+    name = as_str(element.get("name")) or ""
+    line = element.get("line")
+    line = line if isinstance(line, int) and not isinstance(line, bool) else None
+    location = as_str(element.get("location"))
+    if line is None and location and location.rpartition(":")[2].isdigit():
+        line = int(location.rpartition(":")[2])
+    tags = [as_str(as_dict(tag).get("name")) or str(tag) for tag in as_list(element.get("tags"))]
+    return TestResult(
+        f"{uri}:{line}::{name}" if line is not None else f"{uri}::{name}",
+        name,
+        outcome.model_status(),
+        outcome.duration,
+        as_str(element.get("keyword")),
+        uri or None,
+        line,
+        outcome.short_message(),
+        outcome.message,
+        attachments=tuple(outcome.attachments),
+        properties=tuple(("tag", tag) for tag in tags if tag),
+    )
+
+
+# -- Cucumber messages -----------------------------------------------------------------
+
+
+def sniff_messages(head: str) -> bool:
+    """One JSON envelope per line, the first of a known message type."""
+    first = head.lstrip().split("\n", 1)[0]
+    if not first.startswith("{"):
+        return False
+    try:
+        envelope = json.loads(first)
+    except json.JSONDecodeError:
+        return len(head) >= 60000 and first.startswith('{"meta"')  # a very long first line
+    return isinstance(envelope, dict) and len(envelope) == 1 and set(envelope) <= _MESSAGE_TYPES
+
+
+def _timestamp(value: Any) -> float:
+    stamp = as_dict(value)
+    return as_float(stamp.get("seconds")) + as_float(stamp.get("nanos"), 1e-9)
+
+
+@dataclass(slots=True)
+class _Started:
+    test_case_id: str
+    started: float
+    outcome: _Outcome = field(default_factory=_Outcome)
+    traceback: str | None = None
+
+
+def read_messages(path: Path) -> TestRun:
+    """Read Cucumber messages NDJSON."""
+    sources: dict[str, str] = {}  # uri -> feature name
+    lines: dict[str, int] = {}  # AST node id -> line
+    pickles: dict[str, dict[str, Any]] = {}
+    cases: dict[str, str] = {}  # test case id -> pickle id
+    started: dict[str, _Started] = {}
+    finished: dict[str, list[_Started]] = {}  # pickle id -> executions, in order
+    run = TestRun("cucumber")
+    run_started = run_finished = 0.0
+    try:
+        stream = path.open(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ResultFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    with stream:
+        for number, text in enumerate(stream, 1):
+            if not text.strip():
+                continue
+            try:
+                envelope = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ResultFileError(path, f"not a JSON message: {exc.msg}", line=number) from None
+            except UnicodeDecodeError as exc:  # pragma: no cover - depends on the codec
+                raise ResultFileError(path, f"not UTF-8 text: {exc.reason}", line=number) from None
+            if not isinstance(envelope, dict):
+                raise ResultFileError(path, "not a Cucumber message envelope", line=number)
+            if "testStepFinished" in envelope:
+                message = envelope["testStepFinished"]
+                execution = started.get(message.get("testCaseStartedId"))
+                if execution is not None:
+                    result = as_dict(message.get("testStepResult"))
+                    error = clean_text(as_str(result.get("message")))
+                    execution.outcome.add(str(result.get("status", "UNKNOWN")), error)
+                    if error and execution.traceback is None and result.get("status") != "PASSED":
+                        execution.traceback = error
+            elif "testCaseStarted" in envelope:
+                message = envelope["testCaseStarted"]
+                started[str(message.get("id"))] = _Started(
+                    str(message.get("testCaseId")), _timestamp(message.get("timestamp"))
+                )
+            elif "testCaseFinished" in envelope:
+                message = envelope["testCaseFinished"]
+                execution = started.pop(str(message.get("testCaseStartedId")), None)
+                if execution is not None:
+                    execution.outcome.duration = max(
+                        _timestamp(message.get("timestamp")) - execution.started, 0.0
+                    )
+                    pickle_id = cases.get(execution.test_case_id, execution.test_case_id)
+                    finished.setdefault(pickle_id, []).append(execution)
+            elif "attachment" in envelope:
+                _attach(as_dict(envelope["attachment"]), started)
+            elif "testCase" in envelope:
+                case = as_dict(envelope["testCase"])
+                cases[str(case.get("id"))] = str(case.get("pickleId"))
+            elif "pickle" in envelope:
+                pickle = as_dict(envelope["pickle"])
+                pickles[str(pickle.get("id"))] = pickle
+            elif "gherkinDocument" in envelope:
+                document = as_dict(envelope["gherkinDocument"])
+                feature = as_dict(document.get("feature"))
+                uri = as_str(document.get("uri")) or ""
+                sources[uri] = as_str(feature.get("name")) or uri
+                _index_lines(feature, lines)
+            elif "testRunStarted" in envelope:
+                run_started = _timestamp(as_dict(envelope["testRunStarted"]).get("timestamp"))
+            elif "testRunFinished" in envelope:
+                run_finished = _timestamp(as_dict(envelope["testRunFinished"]).get("timestamp"))
+            elif "meta" in envelope:
+                _environment(as_dict(envelope["meta"]), run)
+    if run_started:
+        run.started_at = datetime.fromtimestamp(run_started, tz=UTC)
+        run.duration = max(run_finished - run_started, 0.0)
+    suites: dict[str, TestSuite] = {}
+    for pickle_id, executions in finished.items():
+        pickle = pickles.get(pickle_id, {})
+        uri = as_str(pickle.get("uri")) or ""
+        suite = suites.get(uri)
+        if suite is None:
+            suite = suites[uri] = TestSuite(sources.get(uri, uri), file=uri or None)
+            run.suites.append(suite)
+        suite.tests.append(_pickle_result(pickle, uri, executions, lines))
+    for suite in run.suites:
+        suite.duration = sum(result.duration for result in suite.tests)
+    return run
+
+
+def _attach(attachment: dict[str, Any], started: dict[str, _Started]) -> None:
+    execution = started.get(str(attachment.get("testCaseStartedId")))
+    if execution is None:
+        return
+    # Bodies are kept as sent: text for IDENTITY, base64 for BASE64, which is
+    # the Attachment.content convention.
+    body = as_str(attachment.get("body"))
+    media_type = as_str(attachment.get("mediaType")) or "application/octet-stream"
+    execution.outcome.attachments.append(
+        Attachment(
+            as_str(attachment.get("url")) or "",
+            media_type,
+            as_str(attachment.get("fileName")),
+            body,
+        )
+    )
+
+
+def _index_lines(node: dict[str, Any], lines: dict[str, int]) -> None:
+    """Map every scenario and example-row AST id to its line."""
+    for child in as_list(node.get("children")):
+        child = as_dict(child)
+        for key in ("scenario", "background"):
+            scenario = as_dict(child.get(key))
+            if scenario:
+                lines[str(scenario.get("id"))] = int(
+                    as_float(as_dict(scenario.get("location")).get("line"))
+                )
+                for examples in as_list(scenario.get("examples")):
+                    for row in as_list(as_dict(examples).get("tableBody")):
+                        row = as_dict(row)
+                        lines[str(row.get("id"))] = int(
+                            as_float(as_dict(row.get("location")).get("line"))
+                        )
+        rule = as_dict(child.get("rule"))
+        if rule:
+            _index_lines(rule, lines)
+
+
+def _environment(meta: dict[str, Any], run: TestRun) -> None:
+    for key in ("implementation", "runtime", "os", "cpu"):
+        item = as_dict(meta.get(key))
+        name = as_str(item.get("name"))
+        if name:
+            version = as_str(item.get("version"))
+            run.environment[key] = f"{name} {version}" if version else name
+    implementation = as_str(as_dict(meta.get("implementation")).get("name"))
+    if implementation:
+        run.framework = implementation
+
+
+def _pickle_result(
+    pickle: dict[str, Any], uri: str, executions: list[_Started], lines: dict[str, int]
+) -> TestResult:
+    name = as_str(pickle.get("name")) or ""
+    node_ids = [str(node) for node in as_list(pickle.get("astNodeIds"))]
+    line = lines.get(node_ids[-1]) if node_ids else None
+    attempts = tuple(
+        Attempt(
+            execution.outcome.model_status(),
+            execution.outcome.duration,
+            execution.outcome.short_message(),
+            execution.traceback,
+            attachments=tuple(execution.outcome.attachments),
+        )
+        for execution in executions[:-1]
+    )
+    final = executions[-1]
+    tags = [as_str(as_dict(tag).get("name")) for tag in as_list(pickle.get("tags"))]
+    return TestResult(
+        f"{uri}:{line}::{name}" if line is not None else f"{uri}::{name}",
+        name,
+        final.outcome.model_status(),
+        final.outcome.duration,
+        None,
+        uri or None,
+        line,
+        final.outcome.short_message(),
+        final.traceback,
+        attempts=attempts,
+        attachments=tuple(final.outcome.attachments),
+        properties=tuple(("tag", tag) for tag in tags if tag),
+    )

@@ -1,0 +1,398 @@
+"""JUnit XML in all its dialects, read streaming.
+
+Handles Ant and Maven Surefire (``flakyFailure``/``flakyError``/
+``rerunFailure``/``rerunError`` become attempts), pytest xunit1/xunit2
+(``file``/``line`` attributes, ``pytest.xfail`` skips become ``xfailed``),
+jest-junit, go-junit-report, PHPUnit and Jenkins nested suites, mocha,
+Playwright, xunit.net and Bazel, with a root ``<testsuites>`` or
+``<testsuite>``. Only the test cases count: summary attributes such as
+``tests=`` are ignored because real files get them wrong.
+
+A test case repeated right after itself in the same suite with the same
+``file`` and ``line`` (how pytest reruns are recorded) becomes one test whose
+earlier executions are attempts, provided one of the executions failed (only
+failures are retried). If any execution passed the test passed, and is flaky.
+Same-named neighbours without a source line are kept apart: TestNG data
+providers and mocha loops produce those, and their own tools count each.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from maestro_test_adapters.models import Attachment, Attempt, Status, TestResult, TestRun, TestSuite
+from maestro_test_adapters.readers._base import (
+    ResultFileError,
+    SuiteResult,
+    clean_text,
+    first_tag,
+    parse_seconds,
+    parse_timestamp,
+)
+from maestro_test_adapters.readers._xml import feed
+
+_PASSED: Final = Status.PASSED
+_INFINITY: Final = float("inf")
+_RANK: Final = {Status.SKIPPED: 1, Status.XFAILED: 1, Status.FAILED: 2, Status.ERROR: 3}
+_OUTCOMES: Final = {"failure": Status.FAILED, "error": Status.ERROR, "skipped": Status.SKIPPED}
+_RETRIES: Final = {
+    "flakyFailure": Status.FAILED,
+    "flakyError": Status.ERROR,
+    "rerunFailure": Status.FAILED,
+    "rerunError": Status.ERROR,
+}
+_CAPTURED: Final = frozenset({"system-out", "system-err", "stackTrace"})
+_NOT_RUN: Final = frozenset({"notrun", "skipped", "disabled", "ignored"})
+_ATTACHMENT_MARK: Final = re.compile(r"\[\[ATTACHMENT\|([^\]\r\n]+)\]\]")
+_DATA_URL: Final = re.compile(r"data:([^;,]*)(;base64)?,(.*)", re.DOTALL)
+
+
+def sniff(head: str) -> bool:
+    """True when the first element of ``head`` is ``<testsuites>`` or ``<testsuite>``."""
+    return first_tag(head) in ("testsuites", "testsuite")
+
+
+class _Suite:
+    """Parsing state of one open ``<testsuite>``."""
+
+    __slots__ = ("model", "pending", "emitted", "container")
+
+    def __init__(self, model: TestSuite) -> None:
+        self.model = model
+        self.pending: list[TestResult] = []  # executions of the same test, in order
+        self.emitted = False
+        self.container = False
+
+
+class _JUnitTarget:
+    """Callback target for the C XML parser; no tree is kept."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.run = TestRun("junit")
+        self.out: list[SuiteResult] = []
+        self.stack: list[_Suite] = []
+        self.case: TestResult | None = None
+        self.case_rank = 0
+        self.case_props: list[tuple[str, str]] | None = None
+        self.attempts: list[Attempt] | None = None
+        self.attempt: Attempt | None = None
+        self.texts: list[list[str]] = []
+        self.property_name: str | None = None
+        self.root_seen = False
+
+    # -- expat callbacks ----------------------------------------------------------
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if tag == "testcase":
+            self._start_case(attrib)
+        elif tag in _CAPTURED:
+            self.texts.append([])
+        elif self.case is not None:
+            self._start_in_case(tag, attrib)
+        elif tag == "testsuite":
+            self._start_suite(attrib)
+        elif tag == "property":
+            self._start_property(attrib)
+        elif not self.root_seen:
+            if tag != "testsuites":
+                raise ResultFileError(
+                    self.path,
+                    f"root element <{tag}> is not JUnit XML (<testsuites> or <testsuite>)",
+                )
+            self.root_seen = True
+            self.run.duration = parse_seconds(attrib.get("time"))
+            self.run.started_at = parse_timestamp(attrib.get("timestamp"))
+
+    def data(self, data: str) -> None:
+        if self.texts:
+            self.texts[-1].append(data)
+
+    def end(self, tag: str) -> None:
+        if tag == "testcase":
+            self._end_case()
+        elif tag in _CAPTURED:
+            self._end_output(tag, "".join(self.texts.pop()))
+        elif tag == "property":
+            self._end_property()
+        elif self.case is not None:
+            self._end_in_case(tag)
+        elif tag == "testsuite":
+            self._end_suite()
+
+    def close(self) -> TestRun:
+        if not self.root_seen:
+            raise ResultFileError(self.path, "no <testsuites> or <testsuite> element")
+        return self.run
+
+    # -- suites -------------------------------------------------------------------
+
+    def _start_suite(self, attrib: dict[str, str]) -> None:
+        if not self.root_seen:
+            self.root_seen = True
+            self.run.duration = parse_seconds(attrib.get("time"))
+            self.run.started_at = parse_timestamp(attrib.get("timestamp"))
+        if self.stack:
+            parent = self.stack[-1]
+            parent.container = True
+            self._flush(parent)
+        suite = TestSuite(
+            name=attrib.get("name", ""),
+            file=attrib.get("file") or attrib.get("filepath"),
+            duration=parse_seconds(attrib.get("time")),
+            started_at=parse_timestamp(attrib.get("timestamp")),
+        )
+        self.stack.append(_Suite(suite))
+        self.run.suites.append(suite)
+
+    def _end_suite(self) -> None:
+        state = self.stack.pop()
+        self._flush(state)
+        if state.container and not state.emitted:
+            # A pure grouping level (PHPUnit, Jenkins): its tests live in the
+            # nested suites, so it would only add an empty suite.
+            self.run.suites.remove(state.model)
+
+    def _start_case(self, attrib: dict[str, str]) -> None:
+        # The hot path: runs once per test case, so it avoids helper calls.
+        if not self.stack:  # <testcase> straight under <testsuites>
+            self._start_suite({"name": ""})
+        scope = self.stack[-1].model.name
+        name = attrib.get("name", "")
+        classname = attrib.get("classname") or None
+        file = attrib.get("file") or None
+        if file:
+            scope = file
+        if classname and classname != scope:
+            test_id = f"{scope}::{classname}::{name}" if scope else f"{classname}::{name}"
+        else:
+            test_id = f"{scope}::{name}" if scope else name
+        time = attrib.get("time")
+        if time:
+            try:
+                duration = float(time)
+            except ValueError:
+                duration = parse_seconds(time)
+            else:
+                if not 0.0 <= duration < _INFINITY:
+                    duration = 0.0
+        else:
+            duration = 0.0
+        line = attrib.get("line")
+        self.case = TestResult(
+            test_id,
+            name,
+            _PASSED,
+            duration,
+            classname,
+            file,
+            int(line) if line and line.isdigit() else None,
+        )
+        self.case_rank = 0
+        status = attrib.get("status")
+        if status is not None and status.lower() in _NOT_RUN:
+            self.case.status = Status.SKIPPED
+            self.case_rank = 1
+
+    def _start_in_case(self, tag: str, attrib: dict[str, str]) -> None:
+        case = self.case
+        assert case is not None
+        outcome = _OUTCOMES.get(tag)
+        if outcome is not None:
+            if outcome is Status.SKIPPED and attrib.get("type") == "pytest.xfail":
+                outcome = Status.XFAILED
+            rank = _RANK[outcome]
+            if rank > self.case_rank:
+                self.case_rank = rank
+                case.status = outcome
+                case.message = clean_text(attrib.get("message"))
+                case.traceback = None
+            self.texts.append([])
+        elif tag in _RETRIES:
+            self.attempt = Attempt(_RETRIES[tag], message=clean_text(attrib.get("message")))
+            if self.attempts is None:
+                self.attempts = []
+            self.attempts.append(self.attempt)
+            self.texts.append([])
+        elif tag == "property":
+            self._start_property(attrib)
+
+    def _end_in_case(self, tag: str) -> None:
+        case = self.case
+        assert case is not None
+        outcome = _OUTCOMES.get(tag)
+        if outcome is not None:
+            text = clean_text("".join(self.texts.pop()).strip())
+            if case.status is outcome or (
+                outcome is Status.SKIPPED and case.status is Status.XFAILED
+            ):
+                if outcome is Status.SKIPPED:
+                    case.message = case.message or text
+                else:
+                    case.traceback = text
+        elif tag in _RETRIES:
+            text = clean_text("".join(self.texts.pop()).strip())
+            if self.attempt is not None and self.attempt.traceback is None:
+                self.attempt.traceback = text
+            self.attempt = None
+
+    def _end_output(self, tag: str, text: str) -> None:
+        if tag == "stackTrace":
+            if self.attempt is not None:
+                self.attempt.traceback = clean_text(text.strip())
+            return
+        target: TestResult | Attempt | TestSuite | None = self.attempt or self.case
+        if target is None:
+            if not self.stack:
+                return
+            target = self.stack[-1].model
+        value = clean_text(text.strip("\r\n"))
+        if tag == "system-out":
+            target.stdout = value
+        else:
+            target.stderr = value
+
+    def _end_case(self) -> None:
+        case = self.case
+        assert case is not None
+        self.case = None
+        if self.attempts:
+            case.attempts = tuple(self.attempts)
+            self.attempts = None
+        if self.case_props:
+            case.properties = tuple(self.case_props)
+            self.case_props = None
+            case.attachments = _attachments(case)
+        elif case.stdout and "[[ATTACHMENT|" in case.stdout:
+            case.attachments = _attachments(case)
+        suite = self.stack[-1]
+        pending = suite.pending
+        if pending:
+            first = pending[0]
+            if (
+                case.line is not None
+                and first.line == case.line
+                and first.name == case.name
+                and first.classname == case.classname
+                and first.file == case.file
+                and (case.status.is_failure or any(p.status.is_failure for p in pending))
+            ):
+                # A retry: same source location, and only failures are rerun.
+                # Same-named neighbours without a location are parametrised
+                # (TestNG data providers, mocha loops): distinct tests.
+                pending.append(case)
+                return
+            self._flush(suite)
+        if case.line is None:
+            suite.emitted = True
+            self.out.append((suite.model, case))
+        else:  # may be followed by its retries
+            pending.append(case)
+
+    def _flush(self, suite: _Suite) -> None:
+        pending = suite.pending
+        if not pending:
+            return
+        if len(pending) == 1:
+            result = pending[0]
+        else:
+            result = _merge_retries(pending)
+        pending.clear()
+        suite.emitted = True
+        self.out.append((suite.model, result))
+
+    # -- properties ---------------------------------------------------------------
+
+    def _start_property(self, attrib: dict[str, str]) -> None:
+        self.property_name = attrib.get("name", "")
+        value = attrib.get("value")
+        self.texts.append([] if value is None else [value])
+
+    def _end_property(self) -> None:
+        value = "".join(self.texts.pop()).strip()
+        name = self.property_name or ""
+        self.property_name = None
+        if self.case is not None:
+            if self.case_props is None:
+                self.case_props = []
+            self.case_props.append((name, value))
+        elif self.stack:
+            suite = self.stack[-1].model
+            suite.properties = (*suite.properties, (name, value))
+        else:
+            self.run.environment[name] = value
+
+
+def _merge_retries(executions: list[TestResult]) -> TestResult:
+    """One test from consecutive executions: a passing one wins, else the last."""
+    final_index = len(executions) - 1
+    for index in range(final_index, -1, -1):
+        if executions[index].status is _PASSED:
+            final_index = index
+            break
+    final = executions[final_index]
+    attempts: list[Attempt] = []
+    for index, execution in enumerate(executions):
+        if index != final_index:
+            attempts.extend(execution.attempts)
+            attempts.append(
+                Attempt(
+                    execution.status,
+                    execution.duration,
+                    execution.message,
+                    execution.traceback,
+                    execution.stdout,
+                    execution.stderr,
+                    execution.attachments,
+                )
+            )
+    final.attempts = (*attempts, *final.attempts)
+    return final
+
+
+def _attachments(case: TestResult) -> tuple[Attachment, ...]:
+    """Attachments declared the common ways: ``attachment`` properties and
+    ``[[ATTACHMENT|path]]`` lines in system-out (Jenkins, Playwright, Testmo)."""
+    found: list[Attachment] = []
+    for name, value in case.properties:
+        if name.startswith("attachment") and (name == "attachment" or name[10:].isdigit()):
+            found.append(_attachment(value))
+    if case.stdout and "[[ATTACHMENT|" in case.stdout:
+        found.extend(_attachment(path) for path in _ATTACHMENT_MARK.findall(case.stdout))
+    return tuple(found)
+
+
+def _attachment(reference: str) -> Attachment:
+    reference = reference.strip()
+    data_url = _DATA_URL.fullmatch(reference)
+    if data_url:
+        media_type = data_url.group(1) or "text/plain"
+        return Attachment("", media_type, None, data_url.group(3))
+    media_type = mimetypes.guess_type(reference)[0] or "application/octet-stream"
+    return Attachment(reference, media_type)
+
+
+def stream(path: Path) -> Iterator[SuiteResult]:
+    """Yield ``(suite, result)`` pairs; memory stays bounded by one chunk."""
+    target = _JUnitTarget(path)
+    out = target.out
+    for _ in feed(path, target):
+        if out:
+            yield from out
+            out.clear()
+    target.close()
+
+
+def read(path: Path) -> TestRun:
+    """Read a whole JUnit XML file into a run."""
+    target = _JUnitTarget(path)
+    out = target.out
+    for _ in feed(path, target):
+        for suite, result in out:
+            suite.tests.append(result)
+        out.clear()
+    return target.close()
