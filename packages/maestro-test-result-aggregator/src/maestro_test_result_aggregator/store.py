@@ -93,7 +93,7 @@ class ResultStore:
     ...     latest = store.runs()[0]
     >>> report.new_results, latest.failed, latest.label
     (2, 1, 'build 1')
-    """  # noqa: E501
+    """
 
     def __init__(
         self, path: str | os.PathLike[str] = DEFAULT_DB, *, busy_timeout: float = 60.0
@@ -517,7 +517,7 @@ class ResultStore:
         ...     _ = store.ingest(run, use_ci_environment=False)
         ...     store.load_run().suites[0].tests[0].test_id
         's::a'
-        """  # noqa: E501
+        """
         summary = self.run(ref)
         attempts: dict[int, list[Attempt]] = defaultdict(list)
         for test_id, status, duration, message in self._conn.execute(
@@ -1071,6 +1071,25 @@ class ResultStore:
         if output is not None:
             Path(output).write_text(text, encoding="utf-8")
         return text
+
+    def to_dataframe(
+        self,
+        kind: Literal["runs", "results"] = "runs",
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int | None = None,
+    ) -> Any:
+        """A pandas DataFrame of runs or of test results (``analytics`` extra).
+
+        See :func:`maestro_test_result_aggregator.analytics.to_dataframe`.
+
+        Raises:
+            MissingExtraError: pandas is not installed.
+        """
+        from maestro_test_result_aggregator.analytics import to_dataframe
+
+        return to_dataframe(self, kind, project=project, branch=branch, last=last)
 
     def connection(self) -> sqlite3.Connection:
         """The underlying SQLite connection, for ad-hoc read queries."""
