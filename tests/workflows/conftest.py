@@ -115,8 +115,7 @@ def actionlint() -> Callable[[list[Path]], str]:
         assert result.returncode in (0, 1), f"actionlint did not run:\n{result.stderr}"
         findings = json.loads(result.stdout)
         return "\n".join(
-            f"{f['file']}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]"
-            for f in findings
+            f"{f['file']}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings
         )
 
     return lint

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -31,7 +32,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
-import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_SCRIPT = REPO_ROOT / "dev"
@@ -202,7 +202,7 @@ def factory_options(step: str) -> frozenset[str]:
 def _command_problems(line: RunLine, text: str, local: LocalCommands) -> list[str]:
     """Split one command like the shell would and check it; a pipeline or list is refused."""
     if "`" in text or "$(" in text:
-        return [f"{line}: command substitution outside the NAME=\"$(...)\" form"]
+        return [f'{line}: command substitution outside the NAME="$(...)" form']
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     words = list(lexer)
@@ -249,7 +249,8 @@ def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list
         ok = tuple(args) == local.pre_commit_args
         return [] if ok else [f"{line}: ./dev runs pre-commit {' '.join(local.pre_commit_args)}"]
     if tool == "mkdocs":
-        return [] if local.docs and args == ["build", "--strict"] else [f"{line}: mkdocs build --strict"]
+        ok = local.docs and args == ["build", "--strict"]
+        return [] if ok else [f"{line}: the docs are built with mkdocs build --strict"]
     if tool == "factory" and local.factory:
         return _factory_problems(line, args)
     return [f"{line}: `{tool}` is not run that way locally"]
@@ -360,9 +361,7 @@ def _ci(script: str, env: dict[str, str] | None = None) -> dict[str, dict[str, A
         ('printf \'a<<E\\n%s\\nE\\n\' "$y" >> "$GITHUB_OUTPUT"', {}, "not a captured command"),
     ],
 )
-def test_a_drifting_run_step_is_reported(
-    script: str, env: dict[str, str], expected: str
-) -> None:
+def test_a_drifting_run_step_is_reported(script: str, env: dict[str, str], expected: str) -> None:
     problems = parity_problems(_ci(script, env), repository_commands())
     assert any(expected in problem for problem in problems), problems
 
