@@ -473,16 +473,11 @@ class _DictReader:
         tests = self._list(data.get("tests", []), f"{where}.tests")
         return TestSuite(
             name=self._str(data.get("name"), f"{where}.name"),
-            tests=[
-                self._result(item, f"{where}.tests[{i}]")
-                for i, item in enumerate(tests)
-            ],
+            tests=[self._result(item, f"{where}.tests[{i}]") for i, item in enumerate(tests)],
             file=self._opt_str(data.get("file"), f"{where}.file"),
             duration=self._number(data.get("duration", 0.0), f"{where}.duration"),
             started_at=self._time(data.get("started_at"), f"{where}.started_at"),
-            properties=self._properties(
-                data.get("properties", []), f"{where}.properties"
-            ),
+            properties=self._properties(data.get("properties", []), f"{where}.properties"),
             stdout=self._opt_str(data.get("stdout"), f"{where}.stdout"),
             stderr=self._opt_str(data.get("stderr"), f"{where}.stderr"),
         )
@@ -492,9 +487,7 @@ class _DictReader:
         attempts = self._list(data.get("attempts", []), f"{where}.attempts")
         line = data.get("line")
         if line is not None and (type(line) is not int or line < 0):
-            raise InvalidRunError(
-                f"{where}.line: expected a non-negative integer, got {line!r}"
-            )
+            raise InvalidRunError(f"{where}.line: expected a non-negative integer, got {line!r}")
         return TestResult(
             test_id=self._str(data.get("test_id"), f"{where}.test_id"),
             name=self._str(data.get("name"), f"{where}.name"),
@@ -508,15 +501,10 @@ class _DictReader:
             stdout=self._opt_str(data.get("stdout"), f"{where}.stdout"),
             stderr=self._opt_str(data.get("stderr"), f"{where}.stderr"),
             attempts=tuple(
-                self._attempt(item, f"{where}.attempts[{i}]")
-                for i, item in enumerate(attempts)
+                self._attempt(item, f"{where}.attempts[{i}]") for i, item in enumerate(attempts)
             ),
-            attachments=self._attachments(
-                data.get("attachments", []), f"{where}.attachments"
-            ),
-            properties=self._properties(
-                data.get("properties", []), f"{where}.properties"
-            ),
+            attachments=self._attachments(data.get("attachments", []), f"{where}.attachments"),
+            properties=self._properties(data.get("properties", []), f"{where}.properties"),
         )
 
     def _attempt(self, data: Any, where: str) -> Attempt:
@@ -528,9 +516,7 @@ class _DictReader:
             traceback=self._opt_str(data.get("traceback"), f"{where}.traceback"),
             stdout=self._opt_str(data.get("stdout"), f"{where}.stdout"),
             stderr=self._opt_str(data.get("stderr"), f"{where}.stderr"),
-            attachments=self._attachments(
-                data.get("attachments", []), f"{where}.attachments"
-            ),
+            attachments=self._attachments(data.get("attachments", []), f"{where}.attachments"),
         )
 
     def _attachments(self, data: Any, where: str) -> tuple[Attachment, ...]:
@@ -560,34 +546,26 @@ class _DictReader:
                 or len(item) != 2
                 or not all(isinstance(part, str) for part in item)
             ):
-                raise InvalidRunError(
-                    f"{where}[{i}]: expected a [name, value] pair of strings"
-                )
+                raise InvalidRunError(f"{where}[{i}]: expected a [name, value] pair of strings")
             pairs.append((item[0], item[1]))
         return tuple(pairs)
 
     @staticmethod
     def _mapping(value: Any, where: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            raise InvalidRunError(
-                f"{where}: expected an object, got {type(value).__name__}"
-            )
+            raise InvalidRunError(f"{where}: expected an object, got {type(value).__name__}")
         return value
 
     @staticmethod
     def _list(value: Any, where: str) -> list[Any]:
         if not isinstance(value, list):
-            raise InvalidRunError(
-                f"{where}: expected an array, got {type(value).__name__}"
-            )
+            raise InvalidRunError(f"{where}: expected an array, got {type(value).__name__}")
         return value
 
     @staticmethod
     def _str(value: Any, where: str) -> str:
         if not isinstance(value, str):
-            raise InvalidRunError(
-                f"{where}: expected a string, got {type(value).__name__}"
-            )
+            raise InvalidRunError(f"{where}: expected a string, got {type(value).__name__}")
         return value
 
     @classmethod
@@ -597,9 +575,7 @@ class _DictReader:
     @staticmethod
     def _number(value: Any, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidRunError(
-                f"{where}: expected a number, got {type(value).__name__}"
-            )
+            raise InvalidRunError(f"{where}: expected a number, got {type(value).__name__}")
         return float(value)
 
     @staticmethod
@@ -608,9 +584,7 @@ class _DictReader:
             return Status(value)
         except ValueError:
             allowed = ", ".join(status.value for status in Status)
-            raise InvalidRunError(
-                f"{where}: {value!r} is not one of {allowed}"
-            ) from None
+            raise InvalidRunError(f"{where}: {value!r} is not one of {allowed}") from None
 
     @classmethod
     def _time(cls, value: Any, where: str) -> datetime | None:
@@ -619,6 +593,4 @@ class _DictReader:
         try:
             return datetime.fromisoformat(cls._str(value, where))
         except ValueError:
-            raise InvalidRunError(
-                f"{where}: {value!r} is not an ISO 8601 date-time"
-            ) from None
+            raise InvalidRunError(f"{where}: {value!r} is not an ISO 8601 date-time") from None

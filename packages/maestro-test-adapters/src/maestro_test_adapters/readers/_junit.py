@@ -127,6 +127,8 @@ class _JUnitTarget:
     def close(self) -> TestRun:
         if not self.root_seen:
             raise ResultFileError(self.path, "no <testsuites> or <testsuite> element")
+        if not self.run.duration:  # go-junit-report and others leave the root untimed
+            self.run.duration = sum(suite.duration for suite in self.run.suites)
         return self.run
 
     # -- suites -------------------------------------------------------------------
@@ -213,7 +215,11 @@ class _JUnitTarget:
                 case.traceback = None
             self.texts.append([])
         elif tag in _RETRIES:
-            self.attempt = Attempt(_RETRIES[tag], message=clean_text(attrib.get("message")))
+            self.attempt = Attempt(
+                _RETRIES[tag],
+                parse_seconds(attrib.get("time")),
+                message=clean_text(attrib.get("message")),
+            )
             if self.attempts is None:
                 self.attempts = []
             self.attempts.append(self.attempt)
@@ -230,10 +236,10 @@ class _JUnitTarget:
             if case.status is outcome or (
                 outcome is Status.SKIPPED and case.status is Status.XFAILED
             ):
-                if outcome is Status.SKIPPED:
-                    case.message = case.message or text
-                else:
+                if outcome is not Status.SKIPPED:
                     case.traceback = text
+                if case.message is None and text:
+                    case.message = text.lstrip().split("\n", 1)[0].strip() or None
         elif tag in _RETRIES:
             text = clean_text("".join(self.texts.pop()).strip())
             if self.attempt is not None and self.attempt.traceback is None:
