@@ -11,9 +11,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
-from maestro_audit_logger import Actor, AuditLogger, Resource
+from maestro_audit_logger.core import AuditLogger
+from maestro_audit_logger.models import Actor, Resource
 from maestro_resilience import ExponentialBackoff, RetryEvent, RetryExhaustedError, retry
 
 from maestro_factory.errors import TransientIndexError
@@ -117,6 +118,10 @@ def current_actor(environ: Mapping[str, str] = os.environ) -> Actor:
 class ReleaseAudit:
     """Records every publish decision in a tamper-evident audit log (JSON lines).
 
+    Each record is flushed to disk before the next step (``durability="always"``):
+    a release log is short and must survive a crash mid-publish. Use it as a
+    context manager, or call :meth:`close`.
+
     Args:
         path: The audit log file (created with its folder when missing).
         key: Optional HMAC key that signs the records (``FACTORY_AUDIT_KEY``).
@@ -126,8 +131,18 @@ class ReleaseAudit:
     def __init__(self, path: Path, *, key: str | None = None, actor: Actor | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._logger = AuditLogger(path, key=key)
+        self._logger = AuditLogger(path, key=key, durability="always", service="maestro-factory")
         self._actor = actor or current_actor()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close the log."""
+        self._logger.close()
 
     def record(
         self,

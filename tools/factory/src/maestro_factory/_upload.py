@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import requests
@@ -62,7 +63,7 @@ def upload_file(path: Path, upload_url: str, credentials: Credentials | None) ->
             "(a missing trailing slash or http instead of https are the usual causes)",
             status=status,
         )
-    text = redact(" ".join((response.text or "").split()))[:300]
+    text = redact(_plain_text(response.text or ""))[:300]
     if status >= 500 or status == 429:
         retry_after = response.headers.get("Retry-After", "")
         raise TransientIndexError(
@@ -88,9 +89,9 @@ def explain_rejection(status: int, url: str, server_text: str, had_credentials: 
         return f"{prefix} Unauthorized: the index rejected the credentials; check NEXUS_USERNAME and NEXUS_PASSWORD (or NEXUS_TOKEN)"
     if status == 403:
         return (
-            f"{prefix} Forbidden: the user may not upload here; grant it the "
-            "nx-repository-view-pypi-<repository>-add and -edit privileges, or check that the URL is the hosted repository."
-            + said
+            f"{prefix} Forbidden: the index refused these credentials for uploading. Check NEXUS_USERNAME and "
+            "NEXUS_PASSWORD (or NEXUS_TOKEN); if they are right, grant the user the "
+            "nx-repository-view-pypi-<repository>-add privilege on the hosted repository." + said
         )
     if status == 405:
         return f"{prefix} Method Not Allowed: {_GROUP_HINT}.{said}"
@@ -105,3 +106,13 @@ def explain_rejection(status: int, url: str, server_text: str, had_credentials: 
     if status == 413:
         return f"{prefix} Payload Too Large: raise the upload size limit of the proxy in front of the index.{said}"
     return f"{prefix}.{said}"
+
+
+def _plain_text(body: str) -> str:
+    """The readable part of an error page: no head, styles, scripts or tags; collapsed spaces.
+
+    >>> _plain_text("<html><head><style>p {}</style></head><body><h1>Forbidden</h1><p>nope</p></body></html>")
+    'Forbidden nope'
+    """
+    body = re.sub(r"(?is)<(head|style|script)\b.*?</\1>", " ", body)
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())

@@ -180,11 +180,11 @@ def publish_step(
     options: PublishOptions,
 ) -> list[PackageOutcome]:
     """``factory publish``: upload what the index lacks, verify it, audit it, tag it."""
-    audit = ReleaseAudit(audit_log, key=os.environ.get("FACTORY_AUDIT_KEY") or None)
-    outcomes = publish(
-        context.workspace, packages, config,
-        dist_dir=context.dist_dir, audit=audit, say=context.say, options=options, git=context.git,
-    )  # fmt: skip
+    with ReleaseAudit(audit_log, key=os.environ.get("FACTORY_AUDIT_KEY") or None) as audit:
+        outcomes = publish(
+            context.workspace, packages, config,
+            dist_dir=context.dist_dir, audit=audit, say=context.say, options=options, git=context.git,
+        )  # fmt: skip
     uploaded = sum(len(outcome.uploaded) for outcome in outcomes)
     skipped = sum(len(outcome.skipped) for outcome in outcomes)
     context.say(

@@ -1,0 +1,257 @@
+"""``factory publish`` against a real pypiserver on 127.0.0.1 (and a real flaky proxy in front of it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from factory_test_support import PypiServer, git, run_factory, start_flaky_proxy, start_pypiserver
+
+FAST_RETRY = ("--retry-delay", "0.05")
+
+
+def index_env(url: str, **extra: str) -> dict[str, str]:
+    return {"NEXUS_URL": url, **extra}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dist_files(root: Path) -> dict[str, Path]:
+    return {
+        path.name: path
+        for path in (root / "dist").glob("*/*")
+        if path.name.endswith((".whl", ".tar.gz"))
+    }
+
+
+def audit_records(root: Path) -> list[dict[str, object]]:
+    path = root / "build" / "audit" / "release-audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_first_publish_uploads_everything_and_records_it(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    result = run_factory(workspace, "publish", *FAST_RETRY, env=index_env(pypiserver.url))
+
+    assert result.returncode == 0, result.stderr
+    built = dist_files(workspace)
+    assert pypiserver.files() == sorted(built)
+    for name, path in built.items():  # byte-identical on the index
+        assert sha256(pypiserver.directory / name) == sha256(path)
+    uploads = [r for r in audit_records(workspace) if r["action"] == "publish"]
+    assert sorted(r["resource"]["id"] for r in uploads) == sorted(built)  # type: ignore[index]
+    for record in uploads:
+        metadata = record["metadata"]
+        assert record["outcome"] == "success"
+        assert metadata["sha256"] == sha256(built[record["resource"]["id"]])  # type: ignore[index]
+        assert metadata["index_url"] == pypiserver.url  # type: ignore[index]
+    assert "verified: every file is listed with its sha256" in result.stdout
+
+
+def test_second_run_uploads_nothing_and_succeeds(workspace: Path, pypiserver: PypiServer) -> None:
+    assert run_factory(workspace, "publish", env=index_env(pypiserver.url)).returncode == 0
+    before = {name: (pypiserver.directory / name).stat().st_mtime_ns for name in pypiserver.files()}
+
+    again = run_factory(workspace, "publish", env=index_env(pypiserver.url))
+
+    assert again.returncode == 0, again.stderr
+    assert "0 file(s) uploaded, 6 already on the index" in again.stdout
+    assert {
+        name: (pypiserver.directory / name).stat().st_mtime_ns for name in pypiserver.files()
+    } == before
+    skips = [r for r in audit_records(workspace) if r["action"] == "publish.skip"]
+    assert len(skips) == 6
+
+
+def test_same_name_with_different_hash_fails_loudly_and_overwrites_nothing(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    assert run_factory(workspace, "publish", env=index_env(pypiserver.url)).returncode == 0
+    published = {name: sha256(pypiserver.directory / name) for name in pypiserver.files()}
+    module = workspace / "packages" / "tp-alpha" / "src" / "tp_alpha" / "__init__.py"
+    module.write_text(module.read_text() + "CHANGED = True  # same version, other content\n")
+    assert (
+        run_factory(workspace, "build", "--package", "tp-alpha", "--no-smoke-test").returncode == 0
+    )
+
+    result = run_factory(workspace, "publish", env=index_env(pypiserver.url))
+
+    assert result.returncode == 1
+    assert "tp_alpha-1.0.0" in result.stderr
+    assert "is already on" in result.stderr
+    assert "bump the version of tp-alpha" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert {name: sha256(pypiserver.directory / name) for name in pypiserver.files()} == published
+    failures = [r for r in audit_records(workspace) if r["outcome"] == "failure"]
+    assert failures
+    assert failures[0]["resource"]["id"].startswith("tp_alpha-1.0.0")  # type: ignore[index]
+
+
+def test_dependency_is_never_published_after_its_dependant(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    alone = run_factory(workspace, "publish", "--package", "tp-beta", env=index_env(pypiserver.url))
+
+    assert alone.returncode == 1
+    assert (
+        "tp-beta requires tp-alpha<2,>=1, but the index has no version of tp-alpha" in alone.stderr
+    )
+    assert pypiserver.files() == []  # nothing of tp-beta went up before tp-alpha
+
+    both = run_factory(
+        workspace,
+        "publish",
+        "--package",
+        "tp-beta",
+        "--package",
+        "tp-alpha",
+        env=index_env(pypiserver.url),
+    )
+
+    assert both.returncode == 0, both.stderr
+    uploads = [r["resource"]["id"] for r in audit_records(workspace) if r["action"] == "publish"]  # type: ignore[index]
+    last_alpha = max(i for i, name in enumerate(uploads) if name.startswith("tp_alpha"))
+    first_beta = min(i for i, name in enumerate(uploads) if name.startswith("tp_beta"))
+    assert last_alpha < first_beta
+    log = pypiserver.log.read_text()
+    assert log.index("tp_alpha-1.0.0-py3-none-any.whl") < log.index("tp_beta-1.0.0.tar.gz")
+
+
+def test_only_changed_packages_and_their_dependants_are_published(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    assert run_factory(workspace, "publish", env=index_env(pypiserver.url)).returncode == 0
+    # gamma 1.1.0 is bumped *before* the ref, so it does not count as changed since it
+    gamma = workspace / "packages" / "tp-gamma" / "pyproject.toml"
+    gamma.write_text(gamma.read_text().replace('version = "1.0.0"', 'version = "1.1.0"'))
+    git(workspace, "commit", "-qam", "gamma 1.1.0, held back")
+    ref = git(workspace, "rev-parse", "HEAD").strip()
+    alpha = workspace / "packages" / "tp-alpha"
+    (alpha / "pyproject.toml").write_text(
+        (alpha / "pyproject.toml").read_text().replace('"1.0.0"', '"1.1.0"')
+    )
+    (alpha / "src" / "tp_alpha" / "__init__.py").write_text('VALUE = "1.1.0"\n')
+    git(workspace, "commit", "-qam", "alpha 1.1.0")
+    assert run_factory(workspace, "build", "--no-smoke-test").returncode == 0
+
+    result = run_factory(workspace, "publish", "--since", ref, env=index_env(pypiserver.url))
+
+    assert result.returncode == 0, result.stderr
+    files = pypiserver.files()
+    assert "tp_alpha-1.1.0-py3-none-any.whl" in files
+    assert not [name for name in files if name.startswith("tp_gamma-1.1.0")]
+    assert "tp-beta 1.0.0: already on the index" in result.stdout  # considered as a dependant
+    assert "tp-gamma" not in result.stdout
+
+
+@pytest.fixture
+def secured_server(tmp_path: Path) -> PypiServer:
+    from passlib.apache import HtpasswdFile
+
+    htpasswd = HtpasswdFile(str(tmp_path / "htpasswd"), new=True)
+    htpasswd.set_password("ci-bot", "the-right-pass")
+    htpasswd.save()
+    server = start_pypiserver(tmp_path / "secured", htpasswd=tmp_path / "htpasswd")
+    yield server  # type: ignore[misc]
+    server.stop()
+
+
+def test_wrong_credentials_are_explained_without_the_password(
+    workspace: Path, secured_server: PypiServer
+) -> None:
+    secret = "Wr0ng-S3cret-Do-Not-Print"
+    env = index_env(secured_server.url, NEXUS_USERNAME="ci-bot", NEXUS_PASSWORD=secret)
+
+    result = run_factory(workspace, "publish", *FAST_RETRY, env=env)
+
+    assert result.returncode == 1
+    # pypiserver answers 403 to a wrong password (Nexus answers 401): both name the variables
+    assert "refused with 403 Forbidden: the index refused these credentials" in result.stderr
+    assert "Check NEXUS_USERNAME and NEXUS_PASSWORD" in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert secret not in (workspace / "build" / "audit" / "release-audit.jsonl").read_text()
+    assert secured_server.files() == []
+
+
+def test_right_credentials_upload(workspace: Path, secured_server: PypiServer) -> None:
+    env = index_env(secured_server.url, NEXUS_USERNAME="ci-bot", NEXUS_PASSWORD="the-right-pass")
+
+    result = run_factory(workspace, "publish", "--package", "tp-gamma", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert secured_server.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]
+    assert "the-right-pass" not in result.stdout + result.stderr
+    assert "as ci-bot" in result.stdout
+
+
+def test_missing_credentials_say_which_variables_to_set(
+    workspace: Path, secured_server: PypiServer
+) -> None:
+    result = run_factory(
+        workspace, "publish", "--package", "tp-gamma", env=index_env(secured_server.url)
+    )
+
+    assert result.returncode == 1
+    assert "refused with 401 Unauthorized: the index needs credentials" in result.stderr
+    assert "set NEXUS_USERNAME and NEXUS_PASSWORD" in result.stderr
+
+
+def test_uploads_answered_503_are_retried_with_backoff(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    proxy, server = start_flaky_proxy(pypiserver.url, failures=3)
+    try:
+        result = run_factory(
+            workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
+        )
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 0, result.stderr
+    assert proxy.posts[:4] == [503, 503, 503, 200]
+    assert proxy.posts[4:] == [200]  # the second file went through at once
+    assert result.stdout.count("failed (") == 3
+    assert "retrying in" in result.stdout
+    assert pypiserver.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]
+
+
+def test_an_index_that_keeps_failing_gives_up_with_the_status(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    proxy, server = start_flaky_proxy(pypiserver.url, failures=100)
+    try:
+        result = run_factory(
+            workspace,
+            "publish",
+            "--package",
+            "tp-gamma",
+            "--upload-attempts",
+            "2",
+            *FAST_RETRY,
+            env=index_env(proxy.url),
+        )
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 1
+    assert proxy.posts == [503, 503]
+    assert "answered 503" in result.stderr
+    assert pypiserver.files() == []
+
+
+def test_publishing_without_built_files_says_to_build(
+    tmp_path: Path, pypiserver: PypiServer
+) -> None:
+    from factory_test_support import make_workspace
+
+    root = make_workspace(tmp_path / "fresh")
+
+    result = run_factory(root, "publish", env=index_env(pypiserver.url))
+
+    assert result.returncode == 1
+    assert "run `factory build` first" in result.stderr
