@@ -251,9 +251,9 @@ def _role_to_code(match: re.Match[str]) -> str:
 def render_docstring_markup(text: str) -> str:
     """Make two docstring idioms that are not Markdown display as intended.
 
-    * A paragraph that starts with ``>>>`` (a doctest outside an ``Examples:``
-      section) becomes a ``pycon`` code block, instead of prose whose ``[...]`` would
-      be read as links.
+    * Lines from a ``>>>`` prompt to the next blank line (a doctest outside an
+      ``Examples:`` section) become a ``pycon`` code block, instead of prose whose
+      ``[...]`` would be read as links.
     * A Sphinx role such as ``:class:`~pkg.Name``` becomes the inline code ``Name``.
 
     Fenced code is left alone.
@@ -267,12 +267,12 @@ def render_docstring_markup(text: str) -> str:
         index = 0
         while index < len(lines):
             prompt = _DOCTEST_PROMPT.match(lines[index])
-            if prompt is None or (index > 0 and lines[index - 1].strip()):
-                pieces.append(
-                    _map_prose(lines[index], lambda s: _SPHINX_ROLE.sub(_role_to_code, s))
-                )
+            if prompt is None:
+                pieces.append(_SPHINX_ROLE.sub(_role_to_code, lines[index]))
                 index += 1
                 continue
+            if index > 0 and lines[index - 1].strip():
+                pieces.append("\n")  # a fence cannot continue the paragraph above it
             end = index
             while end < len(lines) and lines[end].strip():
                 end += 1

@@ -16,6 +16,10 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOOK_FILE = REPO_ROOT / "docs" / "_hooks" / "packages.py"
+# Markdown files whose ```python blocks test_docs_examples.py runs.
+DOCUMENTS_WITH_EXAMPLES = ("packages/*/README.md", "packages/*/docs/**/*.md", "docs/**/*.md")
+# Fenced blocks with these languages are executed; ```pycon, ```bash, ```text are not.
+EXAMPLE_LANGUAGES = frozenset({"python", "py"})
 ARTIFACTS_DIR = REPO_ROOT / "build" / "test-artifacts" / "docs"
 # The four packages the factory was started with; every other one is discovered.
 FIRST_PACKAGES = (
@@ -125,6 +129,11 @@ def first_packages() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="session")
+def example_languages() -> frozenset[str]:
+    return EXAMPLE_LANGUAGES
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS_DIR
@@ -149,3 +158,22 @@ def hook() -> ModuleType:
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """The repository's site, built once per test session."""
     return build_site(REPO_ROOT / "mkdocs.yml", tmp_path_factory.mktemp("docs-site") / "site")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give ``document_with_examples`` one value per Markdown file with a python block."""
+    if "document_with_examples" not in metafunc.fixturenames:
+        return
+    hook = load_hook()
+    documents: set[Path] = set()
+    for pattern in DOCUMENTS_WITH_EXAMPLES:
+        for path in REPO_ROOT.glob(pattern):
+            blocks = hook.iter_fenced_blocks(path.read_text(encoding="utf-8"))
+            if any(block.language in EXAMPLE_LANGUAGES for block in blocks):
+                documents.add(path)
+    ordered = sorted(documents)
+    metafunc.parametrize(
+        "document_with_examples",
+        ordered,
+        ids=[path.relative_to(REPO_ROOT).as_posix() for path in ordered],
+    )

@@ -1,0 +1,221 @@
+"""The built site in a real headless Chromium, served from 127.0.0.1 only.
+
+Every request to another host is aborted and recorded, so the test both proves the
+site needs nothing from the internet and never sends traffic outside the machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import BuiltSite
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 30_000
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site: BuiltSite) -> Iterator[str]:
+    """Serve the built site with http.server on a free port of 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site.site_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./dev test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Session:
+    """One browser page plus what it logged and tried to fetch elsewhere."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def session(browser: Browser) -> Iterator[Session]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    recorded = Session(page)
+
+    def guard(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            recorded.foreign_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page.on(
+        "console",
+        lambda message: message.type == "error" and recorded.console_errors.append(message.text),
+    )
+    page.on("pageerror", lambda error: recorded.console_errors.append(str(error)))
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield recorded
+    finally:
+        context.close()
+
+
+def public_symbols(built_site: BuiltSite, hook: ModuleType, repo_root: Path) -> dict[str, str]:
+    """Pick, per package folder, one object its API page documents (a class if any)."""
+    index = json.loads(built_site.read("search/search_index.json"))
+    symbols: dict[str, str] = {}
+    for package in hook.discover_packages(repo_root):
+        pattern = re.compile(
+            rf"^packages/{re.escape(package.folder)}/api/index\.html#{package.import_name}\.(\w+)$"
+        )
+        names = [m[1] for entry in index["docs"] if (m := pattern.match(entry["location"]))]
+        names = [name for name in names if not name.startswith("_")]
+        assert names, f"{package.distribution}: its API page documents no public object"
+        classes = [name for name in names if name[0].isupper() and not name.isupper()]
+        symbols[package.folder] = (classes or names)[0]
+    return symbols
+
+
+def test_home_page_loads_cleanly_and_lists_every_package(
+    session: Session,
+    site_url: str,
+    first_packages: tuple[str, ...],
+    hook: ModuleType,
+    repo_root: Path,
+    artifacts_dir: Path,
+) -> None:
+    page = session.page
+    page.goto(site_url + "index.html", wait_until="networkidle")
+    assert page.title().startswith("Maestro package factory")
+    page.screenshot(path=str(artifacts_dir / "home.png"), full_page=True, animations="disabled")
+
+    page.get_by_role("link", name="Packages", exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    sidebar = page.locator("nav.md-nav--primary a.md-nav__link:visible")
+    labels = {" ".join(text.split()) for text in sidebar.all_inner_texts()}
+    expected = {package.distribution for package in hook.discover_packages(repo_root)}
+    assert set(first_packages) <= expected
+    assert expected <= labels, f"navigation shows {sorted(labels)}"
+
+    assert session.console_errors == []
+    assert session.foreign_requests == []
+
+
+def test_api_page_shows_a_documented_class_with_its_signature(
+    session: Session,
+    site_url: str,
+    built_site: BuiltSite,
+    hook: ModuleType,
+    repo_root: Path,
+    artifacts_dir: Path,
+) -> None:
+    page = session.page
+    checked: list[str] = []
+    for package in hook.discover_packages(repo_root):
+        page.goto(f"{site_url}packages/{package.folder}/api/index.html", wait_until="networkidle")
+        classes = page.locator("div.doc-class")
+        if classes.count() == 0:
+            checked.append(package.distribution)
+            continue
+        documented = classes.first
+        heading = documented.locator("h2, h3").first
+        anchor = heading.get_attribute("id") or ""
+        class_name = anchor.rsplit(".", 1)[-1]
+        assert anchor.startswith(f"{package.import_name}."), anchor
+        assert heading.is_visible()
+        signature = documented.locator(".doc-signature").first
+        assert signature.is_visible()
+        signature_text = signature.inner_text()
+        assert signature_text.startswith(class_name + "("), signature_text
+        docstring = documented.locator(".doc-contents").first.inner_text()
+        assert docstring.strip(), f"{anchor} has no docstring on the page"
+        heading.scroll_into_view_if_needed()
+        page.screenshot(
+            path=str(artifacts_dir / f"api-{package.folder}.png"), animations="disabled"
+        )
+        assert session.console_errors == []
+        assert session.foreign_requests == []
+        return
+    pytest.fail(f"no API page shows a class: {checked}")
+
+
+def search(page: Page, text: str) -> list[tuple[str, str]]:
+    """Type ``text`` in the search box and return ``(href, text)`` of the results."""
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill("")
+    box.press_sequentially(text, delay=20)
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(state="visible")
+    links = page.locator(".md-search-result__item a")
+    return [
+        (links.nth(index).get_attribute("href") or "", links.nth(index).inner_text())
+        for index in range(links.count())
+    ]
+
+
+def test_search_finds_a_public_symbol_of_every_package(
+    session: Session,
+    site_url: str,
+    built_site: BuiltSite,
+    hook: ModuleType,
+    repo_root: Path,
+) -> None:
+    page = session.page
+    page.goto(site_url + "index.html", wait_until="networkidle")
+    for folder, symbol in public_symbols(built_site, hook, repo_root).items():
+        results = search(page, symbol)
+        hits = [
+            href for href, text in results if f"packages/{folder}/api/" in href and symbol in text
+        ]
+        assert hits, f"searching {symbol!r} found no API page of {folder}: {results}"
+    assert session.console_errors == []
+    assert session.foreign_requests == []

@@ -1,0 +1,189 @@
+"""The Markdown reading and package discovery of docs/_hooks/packages.py."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+
+def test_fenced_blocks_with_indentation_tildes_and_longer_fences(hook: ModuleType) -> None:
+    text = textwrap.dedent(
+        """\
+        # Title
+
+        ```python
+        a = 1
+        ```
+
+        !!! example
+            ```python title="x.py"
+            b = a + 1
+            ```
+
+        ````markdown
+        ```python
+        not_a_block()
+        ```
+        ````
+
+        ~~~pycon
+        >>> 1
+        ~~~
+        """
+    )
+    blocks = list(hook.iter_fenced_blocks(text))
+    assert [(b.language, b.fence_line, b.body_start_line) for b in blocks] == [
+        ("python", 3, 4),
+        ("python", 8, 9),
+        ("markdown", 12, 13),
+        ("pycon", 18, 19),
+    ]
+    assert blocks[1].body == "b = a + 1\n"
+    assert "not_a_block()" in blocks[2].body
+
+
+def test_an_unclosed_fence_runs_to_the_end(hook: ModuleType) -> None:
+    blocks = list(hook.iter_fenced_blocks("text\n```python\nx = 1\ny = 2\n"))
+    assert len(blocks) == 1
+    assert blocks[0].body == "x = 1\ny = 2\n"
+
+
+def test_links_are_rewritten_outside_code_only(hook: ModuleType) -> None:
+    text = textwrap.dedent(
+        """\
+        See [the guide](docs/howto.md#top), ![chart](docs/chart.png) and `[x](code.md)`.
+        <img src="docs/logo.svg">
+
+        [ref]: CHANGELOG.md
+
+        ```markdown
+        [kept](docs/howto.md)
+        ```
+        """
+    )
+    rewritten = hook.rewrite_links(text, lambda target: f"<<{target}>>")
+    assert "[the guide](<<docs/howto.md#top>>)" in rewritten
+    assert "![chart](<<docs/chart.png>>)" in rewritten
+    assert '<img src="<<docs/logo.svg>>">' in rewritten
+    assert "[ref]: <<CHANGELOG.md>>" in rewritten
+    assert "`[x](code.md)`" in rewritten
+    assert "[kept](docs/howto.md)" in rewritten
+
+
+def test_benchmark_section_is_cut_at_the_next_heading_of_its_level(hook: ModuleType) -> None:
+    readme = textwrap.dedent(
+        """\
+        # pkg
+        ## Benchmarks
+        Measured on a laptop.
+        ### Retry
+        | case | median |
+        | --- | --- |
+        ```text
+        # not a heading
+        ```
+        ## Licence
+        Internal.
+        """
+    )
+    level, body = hook.extract_section(readme, hook.BENCHMARK_HEADING)
+    assert level == 2
+    assert body.startswith("Measured on a laptop.")
+    assert "# not a heading" in body
+    assert "Licence" not in body
+    assert "#### Retry" in hook.shift_headings(body, 1)
+    assert "# not a heading" in hook.shift_headings(body, 1)
+    assert hook.extract_section("# pkg\n\nNo numbers.\n", hook.BENCHMARK_HEADING) is None
+
+
+def test_docstring_doctests_and_sphinx_roles_render_as_code(hook: ModuleType) -> None:
+    docstring = textwrap.dedent(
+        """\
+        Return a :class:`~pkg.models.Result` (see :func:`pkg.run`).
+
+        >>> run()["total"]
+        0
+
+        ```python
+        x = ":class:`kept`"
+        ```
+        """
+    )
+    rendered = hook.render_docstring_markup(docstring)
+    assert "Return a `Result` (see `pkg.run`)." in rendered
+    assert '```pycon\n>>> run()["total"]\n0\n```' in rendered
+    assert 'x = ":class:`kept`"' in rendered
+
+
+def write_package(root: Path, folder: str, files: dict[str, str]) -> Path:
+    package = root / "packages" / folder
+    for relative, content in files.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return package
+
+
+def test_import_name_comes_from_answers_then_poetry_then_distribution(
+    hook: ModuleType, tmp_path: Path
+) -> None:
+    write_package(
+        tmp_path,
+        "maestro-a",
+        {
+            "pyproject.toml": '[project]\nname = "maestro-a"\n',
+            ".copier-answers.yml": "import_name: alpha\n",
+            "src/alpha/__init__.py": "",
+        },
+    )
+    write_package(
+        tmp_path,
+        "maestro-b",
+        {
+            "pyproject.toml": '[project]\nname = "maestro-b"\n'
+            '[tool.poetry]\npackages = [{ include = "beta", from = "src" }]\n',
+            "src/beta/__init__.py": "",
+        },
+    )
+    write_package(
+        tmp_path,
+        "maestro-c",
+        {"pyproject.toml": '[project]\nname = "maestro-c"\n', "src/maestro_c/__init__.py": ""},
+    )
+    write_package(tmp_path, "not-a-package", {"notes.md": "# no pyproject\n"})
+    found = {p.distribution: p.import_name for p in hook.discover_packages(tmp_path)}
+    assert found == {"maestro-a": "alpha", "maestro-b": "beta", "maestro-c": "maestro_c"}
+
+
+def test_submodules_get_a_page_only_for_what_the_package_does_not_export(
+    hook: ModuleType, tmp_path: Path
+) -> None:
+    write_package(
+        tmp_path,
+        "maestro-d",
+        {
+            "pyproject.toml": '[project]\nname = "maestro-d"\n',
+            "src/maestro_d/__init__.py": """\
+                from maestro_d.models import Model
+                from maestro_d._core import run
+                __all__ = ["Model", "run"]
+            """,
+            "src/maestro_d/_core.py": "def run() -> None: ...\n",
+            "src/maestro_d/models.py": "class Model: ...\n",
+            "src/maestro_d/cli.py": "def main() -> int: ...\ndef _helper() -> None: ...\n",
+            "src/maestro_d/adapters/__init__.py": '__all__ = ["Adapter"]\nclass Adapter: ...\n',
+            "src/maestro_d/_private/tool.py": "def hidden() -> None: ...\n",
+        },
+    )
+    (package,) = hook.discover_packages(tmp_path)
+    assert [(m.name, m.members) for m in package.api_modules] == [
+        ("maestro_d", None),
+        ("maestro_d.adapters", ("Adapter",)),
+        ("maestro_d.cli", ("main",)),
+    ]
+    assert package.api_page(package.api_modules[0]) == "packages/maestro-d/api/index.md"
+    assert re.fullmatch(
+        r"packages/maestro-d/api/maestro_d\.cli\.md", package.api_page(package.api_modules[2])
+    )
