@@ -14,14 +14,15 @@ from datetime import datetime
 from pathlib import Path
 
 from maestro_test_adapters.models import TestResult, TestSuite
+from maestro_test_adapters.readers import ReadError, detect_format, iter_results, read_results
 
 from maestro_test_result_aggregator.errors import IngestError
 
 #: Files larger than this are streamed instead of read whole.
 STREAM_THRESHOLD = 32 * 1024 * 1024
-#: What a reader may raise for a file it cannot read: the readers' own errors
-#: (ValueError subclasses), I/O, bad encoding, XML errors (SyntaxError).
-READ_ERRORS = (OSError, ValueError, SyntaxError, LookupError, RecursionError)
+#: What a reader may raise for a file it cannot read: the readers' own errors,
+#: and as a safety net I/O, decoding, XML (SyntaxError) and nesting errors.
+READ_ERRORS = (ReadError, OSError, ValueError, SyntaxError, LookupError, RecursionError)
 
 
 @dataclass
@@ -43,8 +44,6 @@ def open_results(path: Path, format: str | None) -> OpenedResults:
         IngestError: The file is missing, of an unknown format or broken; the
             message names the file and says what was wrong.
     """
-    from maestro_test_adapters.readers import detect_format, iter_results, read_results
-
     try:
         format_name = format or detect_format(path)
         if path.stat().st_size > STREAM_THRESHOLD:
