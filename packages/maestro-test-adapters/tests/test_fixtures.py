@@ -167,7 +167,9 @@ def test_details_of_real_files_are_kept() -> None:
     by_name = {result.name: result for result in surefire.iter_results()}
     flaky = by_name["failsAssertionOnlyFirstAttempt"]
     assert flaky.flaky and flaky.status is Status.PASSED
-    assert flaky.attempts[0].message == "First attempt fails assertion ==> expected: <1> but was: <2>"
+    assert (
+        flaky.attempts[0].message == "First attempt fails assertion ==> expected: <1> but was: <2>"
+    )
     assert "ExampleTests.java:32" in (flaky.attempts[0].traceback or "")
     always = by_name["throwsAlways"]
     assert always.status is Status.ERROR and len(always.attempts) == 3 and not always.flaky
@@ -177,9 +179,7 @@ def test_details_of_real_files_are_kept() -> None:
     assert located and all(result.file for result in located)
 
     unicode = read_results(FIXTURES / "publish-unit-test-result-action/unsupported-unicode.xml")
-    names = " ".join(
-        f"{result.name} {result.message or ''}" for result in unicode.iter_results()
-    )
+    names = " ".join(f"{result.name} {result.message or ''}" for result in unicode.iter_results())
     assert any(ord(char) > 0xFFFF for char in names)
 
     entities = read_results(FIXTURES / "publish-unit-test-result-action/with-xml-entities.xml")
