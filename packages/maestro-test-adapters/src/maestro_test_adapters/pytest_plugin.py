@@ -115,6 +115,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         # Before the last attempt only the test's own fixtures are torn down,
         # so the next attempt reuses module and session fixtures.
         keep = nextitem if final else cast(pytest.Item, item.parent)
+        # Captured output accumulates on the item: each attempt starts afresh.
+        item._report_sections.clear()
         reports = runtestprotocol(item, log=False, nextitem=keep)
         if not final and not any(report.failed for report in reports):
             # Passed early: finish the teardown the next test needs. Calling
@@ -295,18 +297,18 @@ class _Recorder:
         self.pending.setdefault(nodeid, []).append(attachment)
 
     def collection_error(self, report: pytest.CollectReport) -> None:
-        file = report.nodeid.split("::")[0] or None
-        longrepr = report.longreprtext
-        self.tests[report.nodeid or "<collection>"] = _TestRecord(
-            TestResult(
-                test_id=report.nodeid or "<collection>",
-                name=report.nodeid or "<collection>",
-                status=Status.ERROR,
-                file=file,
-                message=_first_line(longrepr) or "collection failed",
-                traceback=longrepr,
-            ),
-            [_AttemptRecord(Status.ERROR, finished=True)],
+        test_id = report.nodeid or "<collection>"
+        text = report.longreprtext
+        self.tests[test_id] = _TestRecord(
+            TestResult(test_id, test_id, Status.ERROR, file=report.nodeid.split("::")[0] or None),
+            [
+                _AttemptRecord(
+                    Status.ERROR,
+                    message=_first_line(text) or "collection failed",
+                    traceback=text,
+                    finished=True,
+                )
+            ],
         )
 
     def add(self, report: pytest.TestReport) -> None:

@@ -14,6 +14,7 @@ from typing import Protocol, TypeAlias
 
 from maestro_test_adapters.adapters._process import ProcessOutcome, run_process
 from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
+from maestro_test_adapters.readers import ReadError
 
 #: What a suite to run can be given as: a file, a folder or a framework pattern.
 Target: TypeAlias = str | os.PathLike[str]
@@ -143,6 +144,8 @@ class CommandAdapter(ABC):
                 kill_grace=self.kill_grace,
             )
             run, problem = self._read(report)
+        if run is not None:
+            _relativise_paths(run, cwd)
         return _complete(self.framework, run, problem, outcome, timeout)
 
     def _read(self, report: Path) -> tuple[TestRun | None, str | None]:
@@ -150,8 +153,28 @@ class CommandAdapter(ABC):
             return None, f"{self.framework} wrote no report"
         try:
             return self.read_report(report), None
-        except (ValueError, OSError) as exc:
+        except (ReadError, ValueError, OSError) as exc:
             return None, f"{self.framework} wrote a report that cannot be read: {exc}"
+
+
+def _relativise_paths(run: TestRun, workdir: Path) -> None:
+    """Make absolute paths under ``workdir`` relative, so test ids are the same on every machine.
+
+    Jest, for one, reports absolute file paths.
+    """
+    prefix = f"{workdir}{os.sep}"
+
+    def relative(path: str | None) -> str | None:
+        return path[len(prefix) :] if path is not None and path.startswith(prefix) else path
+
+    for suite in run.suites:
+        suite.file = relative(suite.file)
+        if suite.name.startswith(prefix):
+            suite.name = suite.name[len(prefix) :]
+        for result in suite.tests:
+            if result.test_id.startswith(prefix):
+                result.test_id = result.test_id[len(prefix) :]
+            result.file = relative(result.file)
 
 
 def _complete(

@@ -1,0 +1,41 @@
+"""SeleniumAdapter runs a real Selenium suite on system Chromium and chromedriver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maestro_test_adapters import Status
+from maestro_test_adapters.adapters import SeleniumAdapter, ToolNotFoundError
+
+pytestmark = pytest.mark.browser
+
+
+def test_selenium_suite_attaches_screenshot_and_html_on_failure(
+    python_suites: Path, served_page: str, tmp_path: Path
+) -> None:
+    run = SeleniumAdapter(artifacts_dir=tmp_path).run(
+        "check_selenium_pages.py",
+        workdir=python_suites,
+        env={"MAESTRO_FIXTURE_URL": served_page},
+        timeout=180,
+    )
+
+    results = {result.name: result for result in run.iter_results()}
+    assert results["test_title"].status is Status.PASSED
+    failed = results["test_wrong_heading"]
+    assert failed.status is Status.FAILED
+    by_type = {attachment.media_type: Path(attachment.path) for attachment in failed.attachments}
+    assert set(by_type) == {"image/png", "text/html"}
+    assert by_type["image/png"].parent == tmp_path
+    assert by_type["image/png"].read_bytes().startswith(b"\x89PNG")
+    assert "<h1>Hello</h1>" in by_type["text/html"].read_text()
+    assert run.framework == "selenium"
+
+
+def test_a_missing_chromedriver_says_what_to_install(tmp_path: Path) -> None:
+    adapter = SeleniumAdapter(chromedriver=tmp_path / "chromedriver")
+
+    with pytest.raises(ToolNotFoundError, match="is not an executable file"):
+        adapter.run("tests", workdir=tmp_path)
