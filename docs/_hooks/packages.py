@@ -2,15 +2,16 @@
 
 Registered in ``mkdocs.yml`` under ``hooks:``. Nothing is registered per package:
 at every build the hook discovers ``packages/*/pyproject.toml`` and adds, for each
-package folder ``packages/<folder>/``, these pages under the same path on the site:
+package, these pages under ``packages/<distribution>/`` on the site (the
+"Documentation" and "Changelog" URLs the template writes into the package metadata):
 
 ==========================  ============================================================
 package file                site page
 ==========================  ============================================================
-``README.md``               ``packages/<folder>/`` -- the overview
-``docs/**``                 ``packages/<folder>/docs/**`` -- how-to pages, images, files
-(generated)                 ``packages/<folder>/api/`` -- the API reference (mkdocstrings)
-``CHANGELOG.md``            ``packages/<folder>/changelog/``
+``README.md``               ``packages/<distribution>/`` -- the overview
+``docs/**``                 ``packages/<distribution>/docs/**`` -- how-tos, images, files
+(generated)                 ``packages/<distribution>/api/`` -- the API reference
+``CHANGELOG.md``            ``packages/<distribution>/changelog/``
 ==========================  ============================================================
 
 The package's import name comes from its ``.copier-answers.yml`` (``import_name``),
@@ -341,20 +342,29 @@ class Package:
         return f"{PACKAGES_DIR}/{self.folder}"
 
     @property
+    def site_dir(self) -> str:
+        """The package's folder on the site, named after the distribution.
+
+        ``https://<docs>/packages/<distribution>/`` is the "Documentation" URL the
+        template writes into every package's metadata.
+        """
+        return f"{PACKAGES_DIR}/{re.sub(r'[-_.]+', '-', self.distribution).lower()}"
+
+    @property
     def overview_page(self) -> str:
         """The site page of the README."""
-        return f"{self.repo_dir}/README.md"
+        return f"{self.site_dir}/README.md"
 
     @property
     def changelog_page(self) -> str:
         """The site page of the changelog (served as ``.../changelog/``)."""
-        return f"{self.repo_dir}/changelog/index.md"
+        return f"{self.site_dir}/changelog/index.md"
 
     def api_page(self, module: ApiModule) -> str:
         """The generated API reference page of ``module`` (the package's is ``.../api/``)."""
         if module.members is None:
-            return f"{self.repo_dir}/api/index.md"
-        return f"{self.repo_dir}/api/{module.name}.md"
+            return f"{self.site_dir}/api/index.md"
+        return f"{self.site_dir}/api/{module.name}.md"
 
 
 def _import_name_candidates(root: Path, pyproject: dict[str, Any]) -> Iterator[str]:
@@ -558,7 +568,7 @@ def _add_package_files(files: Files, config: MkDocsConfig, site: _Site, package:
     for path in sorted((package.root / "docs").rglob("*")):
         relative = path.relative_to(package.root)
         if path.is_file() and not any(part.startswith((".", "__")) for part in relative.parts):
-            mirror(relative.as_posix(), f"{package.repo_dir}/{relative.as_posix()}")
+            mirror(relative.as_posix(), f"{package.site_dir}/{relative.as_posix()}")
     if (package.root / "CHANGELOG.md").is_file():
         mirror("CHANGELOG.md", package.changelog_page)
     for module in package.api_modules:
@@ -586,7 +596,7 @@ def _package_nav(package: Package, files: Files) -> dict[str, list[Any]]:
     how_tos = sorted(
         file.src_uri
         for file in files.documentation_pages()
-        if file.src_uri.startswith(f"{package.repo_dir}/docs/")
+        if file.src_uri.startswith(f"{package.site_dir}/docs/")
     )
     entries: list[Any] = [{"Overview": package.overview_page}, *how_tos]
     if len(package.api_modules) == 1:

@@ -109,18 +109,18 @@ def session(browser: Browser) -> Iterator[Session]:
 
 
 def public_symbols(built_site: BuiltSite, hook: ModuleType, repo_root: Path) -> dict[str, str]:
-    """Pick, per package folder, one object its API page documents (a class if any)."""
+    """Pick, per package site folder, one object its API page documents (a class if any)."""
     index = json.loads(built_site.read("search/search_index.json"))
     symbols: dict[str, str] = {}
     for package in hook.discover_packages(repo_root):
         pattern = re.compile(
-            rf"^packages/{re.escape(package.folder)}/api/index\.html#{package.import_name}\.(\w+)$"
+            rf"^{re.escape(package.site_dir)}/api/index\.html#{package.import_name}\.(\w+)$"
         )
         names = [m[1] for entry in index["docs"] if (m := pattern.match(entry["location"]))]
         names = [name for name in names if not name.startswith("_")]
         assert names, f"{package.distribution}: its API page documents no public object"
         classes = [name for name in names if name[0].isupper() and not name.isupper()]
-        symbols[package.folder] = (classes or names)[0]
+        symbols[package.site_dir] = (classes or names)[0]
     return symbols
 
 
@@ -160,7 +160,7 @@ def test_api_page_shows_a_documented_class_with_its_signature(
     page = session.page
     checked: list[str] = []
     for package in hook.discover_packages(repo_root):
-        page.goto(f"{site_url}packages/{package.folder}/api/index.html", wait_until="networkidle")
+        page.goto(f"{site_url}{package.site_dir}/api/index.html", wait_until="networkidle")
         classes = page.locator("div.doc-class")
         if classes.count() == 0:
             checked.append(package.distribution)
@@ -179,7 +179,7 @@ def test_api_page_shows_a_documented_class_with_its_signature(
         assert docstring.strip(), f"{anchor} has no docstring on the page"
         heading.scroll_into_view_if_needed()
         page.screenshot(
-            path=str(artifacts_dir / f"api-{package.folder}.png"), animations="disabled"
+            path=str(artifacts_dir / f"api-{package.distribution}.png"), animations="disabled"
         )
         assert session.console_errors == []
         assert session.foreign_requests == []
@@ -211,11 +211,9 @@ def test_search_finds_a_public_symbol_of_every_package(
 ) -> None:
     page = session.page
     page.goto(site_url + "index.html", wait_until="networkidle")
-    for folder, symbol in public_symbols(built_site, hook, repo_root).items():
+    for site_dir, symbol in public_symbols(built_site, hook, repo_root).items():
         results = search(page, symbol)
-        hits = [
-            href for href, text in results if f"packages/{folder}/api/" in href and symbol in text
-        ]
-        assert hits, f"searching {symbol!r} found no API page of {folder}: {results}"
+        hits = [href for href, text in results if f"{site_dir}/api/" in href and symbol in text]
+        assert hits, f"searching {symbol!r} found no API page in {site_dir}: {results}"
     assert session.console_errors == []
     assert session.foreign_requests == []

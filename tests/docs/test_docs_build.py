@@ -35,17 +35,17 @@ def test_every_package_is_in_the_navigation(
     assert {package.distribution for package in packages} >= set(first_packages)
     links = read_nav(built_site.read("index.html"))
     for package in packages:
-        overview = f"packages/{package.folder}/index.html"
+        overview = f"{package.site_dir}/index.html"
         labels = {text for href, text in links if href == overview}
         assert package.distribution in labels, f"{package.distribution} not in the nav: {links}"
-        assert f"packages/{package.folder}/api/index.html" in {href for href, _ in links}
+        assert f"{package.site_dir}/api/index.html" in {href for href, _ in links}
 
 
 def test_each_package_has_overview_how_tos_api_and_changelog(
     built_site: BuiltSite, hook: ModuleType, repo_root: Path
 ) -> None:
     for package in hook.discover_packages(repo_root):
-        site = built_site.site_dir / "packages" / package.folder
+        site = built_site.site_dir / package.site_dir
         readme = (package.root / "README.md").read_text(encoding="utf-8")
         title = next(hook.headings(readme))[2]
         assert title in (site / "index.html").read_text(encoding="utf-8"), package.folder
@@ -67,7 +67,7 @@ def test_search_index_covers_every_package(
     index = json.loads(built_site.read("search/search_index.json"))
     locations = [entry["location"] for entry in index["docs"]]
     for package in hook.discover_packages(repo_root):
-        api_anchor = f"packages/{package.folder}/api/index.html#{package.import_name}"
+        api_anchor = f"{package.site_dir}/api/index.html#{package.import_name}"
         assert any(location.startswith(api_anchor) for location in locations), package.distribution
 
 
@@ -105,7 +105,7 @@ def test_benchmark_page_has_a_section_per_package(
 ) -> None:
     page = built_site.read("benchmarks.html")
     for package in hook.discover_packages(repo_root):
-        assert f"packages/{package.folder}/index.html" in page
+        assert f"{package.site_dir}/index.html" in page
         section = hook.extract_section(
             (package.root / "README.md").read_text(encoding="utf-8"), hook.BENCHMARK_HEADING
         )

@@ -149,12 +149,16 @@ def test_import_name_comes_from_answers_then_poetry_then_distribution(
     )
     write_package(
         tmp_path,
-        "maestro-c",
-        {"pyproject.toml": '[project]\nname = "maestro-c"\n', "src/maestro_c/__init__.py": ""},
+        "c",
+        {"pyproject.toml": '[project]\nname = "Maestro_C"\n', "src/maestro_c/__init__.py": ""},
     )
     write_package(tmp_path, "not-a-package", {"notes.md": "# no pyproject\n"})
-    found = {p.distribution: p.import_name for p in hook.discover_packages(tmp_path)}
-    assert found == {"maestro-a": "alpha", "maestro-b": "beta", "maestro-c": "maestro_c"}
+    found = {p.site_dir: p.import_name for p in hook.discover_packages(tmp_path)}
+    assert found == {
+        "packages/maestro-a": "alpha",
+        "packages/maestro-b": "beta",
+        "packages/maestro-c": "maestro_c",  # the site path is the normalised distribution name
+    }
 
 
 def test_submodules_get_a_page_only_for_what_the_package_does_not_export(
