@@ -39,7 +39,12 @@ EXPECTED = {
     "publish-unit-test-result-action/xunit.xml": (2, 2, 0, 0, 0, 0),
     "publish-unit-test-result-action/suite-logs.xml": (1, 0, 0, 1, 0, 0),
     "publish-unit-test-result-action/TEST-uk.co.gresearch.spark.diff.DiffOptionsSuite.xml": (
-        5, 5, 0, 0, 0, 0,
+        5,
+        5,
+        0,
+        0,
+        0,
+        0,
     ),  # fmt: skip
     "publish-unit-test-result-action/pickles.trx": (4, 3, 1, 0, 0, 0),
     # Surefire rerun: 4 cases, 2 passed after a flakyFailure/flakyError.
@@ -76,9 +81,11 @@ def test_every_fixture_ingests_to_its_expected_totals(store: ResultStore, name: 
     run = store.run(report.ingested[0].run_id)
     got = (run.total, run.passed, run.failed, run.errors, run.skipped + run.xfailed, run.flaky)
     assert got == EXPECTED[name]
-    stored = store.connection().execute(
-        "SELECT COUNT(*) FROM results WHERE run_id = ?", (run.id,)
-    ).fetchone()[0]
+    stored = (
+        store.connection()
+        .execute("SELECT COUNT(*) FROM results WHERE run_id = ?", (run.id,))
+        .fetchone()[0]
+    )
     assert stored == run.total
 
 
