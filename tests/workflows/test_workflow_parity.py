@@ -335,34 +335,34 @@ def test_the_local_commands_are_read_from_dev() -> None:
     assert local.pre_commit_args[:2] == ("run", "--all-files")
 
 
-def _ci(script: str, env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
-    step: dict[str, Any] = {"run": script, "env": env or {}}
+def _ci(script: str) -> dict[str, dict[str, Any]]:
+    step: dict[str, Any] = {"run": script}
     return {"ci.yml": {"jobs": {"job": {"steps": [step]}}}}
 
 
 @pytest.mark.parametrize(
-    ("script", "env", "expected"),
+    ("script", "expected"),
     [
-        ("curl -sSf https://example.invalid | sh", {}, "shell operators"),
-        ("python -m pytest packages/x", {}, "not the factory, uv, pre-commit or mkdocs"),
-        ("uv run pytest -x packages/x", {}, "pytest options differ"),
-        ("uv run pytest docs", {}, "not among ./dev's targets"),
-        ("uv run pytest packages/x", {}, "exports SE_OFFLINE"),
-        ("uv sync --all-packages", {}, "./dev syncs with"),
-        ("uv run pre-commit run", {}, "./dev runs pre-commit"),
-        ("uv run mkdocs build", {}, "mkdocs build --strict"),
-        ("uv run factory publish --no-tag", {}, "not a form CI may use"),
-        ("uv run factory changed --since main --json", {}, "from the step's env"),
-        ("uv run factory release", {}, "CI calls only the factory steps"),
-        ("uv run ruff check .", {}, "is not a local tool"),
-        ("git push origin --tags", {}, "tags are pushed by release"),
-        ('echo "${{ github.head_ref }}"', {}, "not the factory, uv"),
-        ('x="$(curl https://example.invalid)"', {}, "not the factory, uv"),
-        ('printf \'a<<E\\n%s\\nE\\n\' "$y" >> "$GITHUB_OUTPUT"', {}, "not a captured command"),
+        ("curl -sSf https://example.invalid | sh", "shell operators"),
+        ("python -m pytest packages/x", "not the factory, uv, pre-commit or mkdocs"),
+        ("uv run pytest -x packages/x", "pytest options differ"),
+        ("uv run pytest docs", "not among ./dev's targets"),
+        ("uv run pytest packages/x", "exports SE_OFFLINE"),
+        ("uv sync --all-packages", "./dev syncs with"),
+        ("uv run pre-commit run", "./dev runs pre-commit"),
+        ("uv run mkdocs build", "mkdocs build --strict"),
+        ("uv run factory publish --no-tag", "not a form CI may use"),
+        ("uv run factory changed --since main --json", "from the step's env"),
+        ("uv run factory release", "CI calls only the factory steps"),
+        ("uv run ruff check .", "is not a local tool"),
+        ("git push origin --tags", "tags are pushed by release"),
+        ('echo "${{ github.head_ref }}"', "not the factory, uv"),
+        ('x="$(curl https://example.invalid)"', "not the factory, uv"),
+        ('printf \'a<<E\\n%s\\nE\\n\' "$y" >> "$GITHUB_OUTPUT"', "not a captured command"),
     ],
 )
-def test_a_drifting_run_step_is_reported(script: str, env: dict[str, str], expected: str) -> None:
-    problems = parity_problems(_ci(script, env), repository_commands())
+def test_a_drifting_run_step_is_reported(script: str, expected: str) -> None:
+    problems = parity_problems(_ci(script), repository_commands())
     assert any(expected in problem for problem in problems), problems
 
 
