@@ -118,19 +118,21 @@ class ResultFormat:
 
 # -- text helpers ---------------------------------------------------------------
 
-_ANSI: Final = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+# ESC sequences (CSI and OSC), plus the "#x1B[31m" pytest writes into XML, where
+# the escape character itself is not allowed.
+_ANSI: Final = re.compile(r"(?:\x1b|#x1B)\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _SPACES: Final = re.compile(r"[\s\u00a0\u202f']")
 
 
 def clean_text(text: str | None) -> str | None:
     """Remove ANSI colour/control sequences; ``None`` and ``""`` give ``None``.
 
-    >>> clean_text("\\x1b[31mexpected 1\\x1b[39m")
-    'expected 1'
+    >>> clean_text("\\x1b[31mexpected 1\\x1b[39m"), clean_text("#x1B[1mbold#x1B[0m")
+    ('expected 1', 'bold')
     """
     if not text:
         return None
-    if "\x1b" in text:
+    if "\x1b" in text or "#x1B" in text:
         text = _ANSI.sub("", text)
     return text
 
