@@ -93,7 +93,8 @@ def test_junit_surefire_dialect(tmp_path: Path) -> None:
 
 
 PYTEST_XUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites>
-<testsuite name="pytest" errors="0" failures="1" skipped="2" tests="4" time="0.1" timestamp="2026-11-27T10:00:00.123456+01:00">
+<testsuite name="pytest" errors="0" failures="1" skipped="2" tests="4" time="0.1"
+ timestamp="2026-11-27T10:00:00.123456+01:00">
 <testcase classname="tests.test_x" name="test_ok" file="tests/test_x.py" line="3" time="0.001"/>
 <testcase classname="tests.test_x" name="test_xfail" file="tests/test_x.py" line="7" time="0.001">
 <skipped type="pytest.xfail" message="known bug"/></testcase>
