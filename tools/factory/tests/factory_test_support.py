@@ -51,14 +51,16 @@ class PypiServer:
             self.process.wait()
 
 
-def start_pypiserver(directory: Path, *, htpasswd: Path | None = None) -> PypiServer:
+def start_pypiserver(
+    directory: Path, *, htpasswd: Path | None = None, hash_algo: str = "sha256"
+) -> PypiServer:
     directory.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log = directory.with_name(directory.name + ".log")
     auth = ["-a", "update", "-P", str(htpasswd)] if htpasswd else ["-a", ".", "-P", "."]
     process = subprocess.Popen(
         [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port), *auth,
-         "--disable-fallback", "--log-file", str(log), "--log-stream", "none", "-v", str(directory)],
+         "--disable-fallback", "--hash-algo", hash_algo, "--log-file", str(log), "--log-stream", "none", "-v", str(directory)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
