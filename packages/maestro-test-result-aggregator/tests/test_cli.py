@@ -1,0 +1,138 @@
+"""The maestro-results CLI: subcommands, --json, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aggregator_testing import FIXTURES
+
+from maestro_test_result_aggregator.cli import main
+
+
+def _junit(path: Path, outcomes: dict[str, str]) -> Path:
+    body = {"passed": "", "failed": '<failure message="boom"/>', "skipped": "<skipped/>"}
+    cases = "".join(
+        f'<testcase classname="c" name="{name}" time="0.5">{body[status]}</testcase>'
+        for name, status in outcomes.items()
+    )
+    path.write_text(f'<testsuite name="c">{cases}</testsuite>')
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    path = tmp_path / "history.db"
+    for build, outcomes in enumerate(
+        [
+            {"a": "passed", "b": "passed", "c": "skipped"},
+            {"a": "passed", "b": "failed", "c": "skipped"},
+        ],
+        start=1,
+    ):
+        source = _junit(tmp_path / f"build{build}.xml", outcomes)
+        code = main(
+            ["ingest", "--db", str(path), "--project", "shop", "--branch", "main",
+             "--build", str(build), "--started-at", f"2026-11-0{build}T10:00:00Z", str(source)]
+        )  # fmt: skip
+        assert code == 0
+    return path
+
+
+def test_ingest_reports_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "new.db"
+    assert main(["ingest", "--db", str(db), "--no-ci-env", str(FIXTURES / "junitparser")]) == 0
+    assert "ingested 2 run(s), 4 result(s); 0 already stored, 0 failed" in capsys.readouterr().out
+
+
+def test_ingest_of_a_broken_file_names_it_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = FIXTURES / "publish-unit-test-result-action" / "corrupt-xml.xml"
+    good = FIXTURES / "junitparser" / "jenkins.xml"
+    code = main(["ingest", "--db", str(tmp_path / "x.db"), "--json", str(broken), str(good)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"cannot ingest {broken}: line 11" in captured.err
+    assert json.loads(captured.out)["new_runs"] == 1
+    assert "Traceback" not in captured.err
+
+
+def test_runs_trend_tests_flaky_as_text_and_json(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["runs", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "shop" in text and "50.0%" in text  # skipped tests do not count
+    for command in ("runs", "trend", "tests", "flaky"):
+        assert main([command, "--db", str(db), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert isinstance(data, list)
+    assert main(["tests", "--db", str(db), "--failing", "--json"]) == 0
+    assert [t["name"] for t in json.loads(capsys.readouterr().out)] == ["b"]
+    assert main(["trend", "--db", str(db), "--json", "--branch", "main"]) == 0
+    assert [p["pass_rate"] for p in json.loads(capsys.readouterr().out)] == [1.0, 0.5]
+
+
+def test_diff_gate_exits_1_on_new_failures(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "--db", str(db)]) == 0
+    assert "new failures: 1" in capsys.readouterr().out
+    assert main(["diff", "--db", str(db), "--fail-on-new-failures"]) == 1
+    capsys.readouterr()
+    assert main(["diff", "2", "1", "--db", str(db), "--fail-on-new-failures", "--json"]) == 0
+    assert [c["name"] for c in json.loads(capsys.readouterr().out)["fixed"]] == ["b"]
+
+
+def test_ingest_gate(db: Path, tmp_path: Path) -> None:
+    third = _junit(tmp_path / "b3.xml", {"a": "failed", "b": "failed"})
+    args = ["ingest", "--db", str(db), "--project", "shop", "--branch", "main", "--build", "3"]
+    assert main([*args, "--fail-on-new-failures", str(third)]) == 1
+
+
+def test_report_formats(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("html", "md", "json", "junit", "csv"):
+        out = tmp_path / f"report.{fmt}"
+        assert main(["report", "--db", str(db), "--format", fmt, "-o", str(out)]) == 0
+        assert out.stat().st_size > 100
+    assert main(["report", "--db", str(db), "--format", "md"]) == 0
+    assert "Test results" in capsys.readouterr().out
+    assert main(["report", "--db", str(db), "--fail-on-new-failures", "-o", str(out)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["runs", "--db", "missing.db"], "no result store at 'missing.db'"),
+        (["diff", "nope", "--db", "{db}"], "no run matches 'nope'"),
+        (["flaky", "--db", "{db}", "--last", "0"], "expected a number >= 1"),
+        (["report", "--db", "{db}", "--format", "pdf"], "invalid choice"),
+        (["ingest", "--db", "{db}", "nothing-here-*.xml"], "no result files matched"),
+        (["bogus"], "invalid choice"),
+    ],
+)
+def test_usage_and_input_errors_exit_2_without_traceback(
+    db: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([arg.replace("{db}", str(db)) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_progress_stays_quiet_when_not_a_terminal(tmp_path: Path) -> None:
+    source = _junit(tmp_path / "a.xml", {"a": "passed"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "maestro_test_result_aggregator", "ingest", "--db",
+         str(tmp_path / "q.db"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert proc.stdout.startswith("ingested 1 run(s)")
