@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -115,6 +116,7 @@ class JsonlLog:
         shared: bool,
         max_record_bytes: int,
         timestamp: Callable[[], str],
+        clock: Callable[[], int],
     ) -> None:
         if fcntl is None:  # pragma: no cover - Windows
             raise UnsupportedPlatformError(
@@ -130,9 +132,13 @@ class JsonlLog:
         self._rotation = rotation
         self._max_line = max_record_bytes + 1024
         self._timestamp = timestamp
+        self._clock = clock
         self.repairs: list[Repair] = []
         self._buffer: list[bytes] = []
         self._buffer_bytes = 0
+        self._spill_records = min(256, fsync_every)
+        self._spill_bytes = _WRITE_BYTES
+        self._direct = shared or durability == "always"
         self._unsynced_records = 0
         self._written = 0  # bytes handed to the OS by this writer, all files together
         self._synced = 0
@@ -162,6 +168,9 @@ class JsonlLog:
                 target=self._flush_loop, args=(fsync_interval,), name="audit-flusher", daemon=True
             )
             self._flusher.start()
+
+    def _now(self) -> float:
+        return self._clock() / 1e9
 
     # ---- locking -------------------------------------------------------------------
     def _lock_file(self) -> None:
@@ -221,12 +230,15 @@ class JsonlLog:
             self._first_seq = int(header["first_seq"])
         except (ValueError, KeyError, TypeError) as exc:
             raise LogFormatError(f"{self.path} is not an audit log (no segment header)") from exc
+        try:
+            self._created = datetime.fromisoformat(header["created"]).timestamp()
+        except (KeyError, TypeError, ValueError):
+            self._created = self._now()
         if header.get("alg") != self.chain.algorithm or header.get("key_check") != self.chain.key_check:
             raise KeyMismatchError(
                 f"{self.path} was written with algorithm {header.get('alg')!r} and another key "
                 f"than this logger ({self.chain.algorithm!r}); use the same key, or a new file"
             )
-        self._opened_at = time.monotonic()
 
     def _write_header(self, next_seq: int, previous: bytes) -> None:
         body = header_body(self.chain, next_seq, previous, self._timestamp())
@@ -236,7 +248,7 @@ class JsonlLog:
         _fsync_dir(self.path.parent)
         self._first_seq = next_seq
         self._next_seq, self._previous = next_seq, value
-        self._opened_at = time.monotonic()
+        self._created = self._now()
 
     def _cut(self, size: int, complete: int) -> None:
         torn = os.pread(self._fd, size - complete, complete)
@@ -280,35 +292,38 @@ class JsonlLog:
 
     def commit(self, line: bytes, next_seq: int, value: bytes) -> int:
         """Append one sealed line; return the byte position to wait for (``always``)."""
-        self._next_seq, self._previous = next_seq, value
-        if self.shared or self.durability == "always":
+        self._next_seq = next_seq
+        self._previous = value
+        if self._direct:
             try:
                 written = os.write(self._fd, line)
                 self._written += written
                 self._end += written
-                self._after_write(1, len(line))
+                self._unsynced_records += 1
+                self._after_write()
             finally:
                 self._unlock_file()
             return self._written
-        self._buffer.append(line)
+        buffer = self._buffer
+        buffer.append(line)
         self._buffer_bytes += len(line)
-        self._unsynced_records += 1
-        if self._buffer_bytes >= _WRITE_BYTES:
+        if len(buffer) >= self._spill_records or self._buffer_bytes >= self._spill_bytes:
+            self._unsynced_records += len(buffer)
             self._write_buffer()
-        if self._unsynced_records >= self._fsync_every:
-            self._wake.set()
-        rotation = self._rotation
-        if rotation is not None and self._should_rotate(rotation, 0):
-            self._rotate(rotation)
-        return self._written
+            self._after_write()
+        return 0
 
-    def _after_write(self, records: int, size: int) -> None:
-        self._unsynced_records += records
+    def _after_write(self) -> None:
         if self.durability == "batch" and self._unsynced_records >= self._fsync_every:
             self._wake.set()
         rotation = self._rotation
-        if rotation is not None and self._should_rotate(rotation, 0):
-            self._rotate(rotation)
+        if rotation is not None:
+            if self._should_rotate(rotation):
+                self._rotate(rotation)
+            if rotation.max_bytes is not None:
+                # Spill early enough that a file never grows past max_bytes.
+                room = rotation.max_bytes - self._end
+                self._spill_bytes = max(1, min(_WRITE_BYTES, room))
 
     def _write_buffer(self) -> None:
         if not self._buffer:
@@ -323,14 +338,17 @@ class JsonlLog:
         self._written += len(data)
         self._end += len(data)
 
-    def _should_rotate(self, rotation: Rotation, extra: int) -> bool:
-        if rotation.max_bytes is not None and self._end + self._buffer_bytes + extra > rotation.max_bytes:
+    def _should_rotate(self, rotation: Rotation) -> bool:
+        if rotation.max_bytes is not None and self._end + self._buffer_bytes >= rotation.max_bytes:
             return self._next_seq > self._first_seq  # never rotate an empty segment
-        if rotation.interval is not None and time.monotonic() - self._opened_at >= rotation.interval:
+        if rotation.interval is not None and self._now() - self._created >= rotation.interval:
             return self._next_seq > self._first_seq
         return False
 
     def _rotate(self, rotation: Rotation) -> None:
+        if self.shared and os.stat(self.path).st_ino != self._inode:
+            self._open_active()  # another writer rotated first: follow it
+            return
         self._write_buffer()
         with self._sync_lock:
             _sync(self._fd)
@@ -367,14 +385,20 @@ class JsonlLog:
             self._synced = max(self._synced, target)
 
     def flush(self, *, sync: bool) -> None:
-        """Hand buffered records to the OS and, if ``sync``, wait for stable storage."""
+        """Hand buffered records to the OS and, if ``sync``, wait for stable storage.
+
+        Also rotates a file whose time is up, so an idle log still rotates.
+        """
         with self.mutex:
             if self._closed:
                 return
-            if self._buffer:
+            rotation = self._rotation
+            if self._buffer or rotation is not None:
                 self._lock_file()
                 try:
                     self._write_buffer()
+                    if rotation is not None and self._should_rotate(rotation):
+                        self._rotate(rotation)
                 finally:
                     self._unlock_file()
             self._unsynced_records = 0

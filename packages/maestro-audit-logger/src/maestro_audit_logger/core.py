@@ -21,11 +21,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from json import dumps
+from json import JSONEncoder, dumps
+from json import encoder as json_encoder
 from json.encoder import encode_basestring
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from maestro_audit_logger._filelog import DURABILITIES, Durability, JsonlLog, Repair, Rotation
 from maestro_audit_logger.errors import (
@@ -35,7 +36,7 @@ from maestro_audit_logger.errors import (
     SinkError,
     ValidationError,
 )
-from maestro_audit_logger.integrity import GENESIS, Algorithm, Chain, checkpoint_line, seal_line
+from maestro_audit_logger.integrity import GENESIS, Algorithm, Chain, checkpoint_line
 from maestro_audit_logger.models import (
     OUTCOMES,
     SCHEMA_VERSION,
@@ -54,9 +55,35 @@ __all__ = ["AuditLogger"]
 
 _log = logging.getLogger("maestro_audit_logger")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_make_event = AuditEvent._make
 _SCALARS = (str, int, float, bool, type(None))
 _OUTCOME_JSON = {value: f'"outcome":"{value}"' for value in OUTCOMES}
 _MAX_ACTION = 256
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """Return a compact, non-ASCII-escaping JSON encoder for already-validated values.
+
+    ``json.JSONEncoder.encode`` builds its C encoder on every call; building it once
+    halves the cost of encoding metadata.
+    """
+    fallback = JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    make = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - interpreters without the C accelerator
+        return fallback
+
+    def reject(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    encode = make(None, reject, encode_basestring, None, ":", ",", False, False, False)
+
+    def encode_json(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return encode_json
+
+
+_encode_json = _json_encoder()
 
 
 class _Timestamps:
@@ -77,18 +104,12 @@ class _Timestamps:
         return f"{self._prefix}.{nanos // 1000:06d}Z"
 
 
-class _Pending(NamedTuple):
-    """An event validated and encoded, waiting for its sequence number and seal."""
-
-    action: str
-    actor: Actor
-    outcome: str
-    resource: Resource | None
-    reason: str | None
-    correlation_id: str | None
-    metadata: Mapping[str, Any]
-    event_time: str | None
-    fields: bytes
+# An event validated and encoded, waiting for its sequence number and seal: action,
+# actor, outcome, resource, reason, correlation id, metadata, event time, encoded fields.
+# A plain tuple, because this is the hot path.
+_Pending = tuple[
+    str, Actor, str, Resource | None, str | None, str | None, Mapping[str, Any], str | None, bytes
+]
 
 
 def _check_json(value: Any, where: str) -> None:
@@ -201,6 +222,7 @@ class AuditLogger:
         if not isinstance(fsync_interval, int | float) or fsync_interval <= 0:
             raise ConfigError(f"fsync_interval must be a positive number of seconds, not {fsync_interval!r}")
         self._chain = Chain.create(key, algorithm)
+        self._mac = self._chain._mac
         self._redactor = redactor
         self._sinks = tuple(sinks)
         self._max_record_bytes = max_record_bytes
@@ -246,6 +268,7 @@ class AuditLogger:
                 shared=shared,
                 max_record_bytes=max_record_bytes,
                 timestamp=self._timestamp,
+                clock=clock,
             )
         self._queue: queue_lib.Queue[_Pending | None] | None = None
         self._queue_policy = queue
@@ -390,35 +413,36 @@ class AuditLogger:
         if cached is None:
             cached = self._actor(actor)
         actor_obj, actor_json = cached
-        parts = ['"action":', encode_basestring(action), ",", outcome_json, actor_json]
+        text = f'"action":{encode_basestring(action)},{outcome_json}{actor_json}'
         resource_obj = None
         if resource is not None:
             cached_resource = self._resource_cache.get(resource)
             if cached_resource is None:
                 cached_resource = self._resource(resource)
             resource_obj, resource_json = cached_resource
-            parts.append(resource_json)
+            text += resource_json
         redactor = self._redactor
         if reason is not None:
             reason = _check_text(reason, "reason")
             if redactor is not None:
                 reason = redactor.redact_text(reason)
-            parts += (',"reason":', encode_basestring(reason))
+            text += ',"reason":' + encode_basestring(reason)
         if correlation_id is not None:
             correlation_id = _check_text(correlation_id, "correlation_id")
-            parts += (',"correlation_id":', encode_basestring(correlation_id))
+            text += ',"correlation_id":' + encode_basestring(correlation_id)
         meta: Mapping[str, Any] = _EMPTY
         if metadata:
             for name, value in metadata.items():
-                if type(value) not in _SCALARS or type(value) is float:
+                kind = type(value)
+                if kind is not str and kind is not int and kind is not bool and value is not None:
                     _check_json(value, f"metadata field {name!r}")
             if redactor is not None:
-                metadata = redactor.redact_mapping(metadata)
-            parts += (',"metadata":', dumps(metadata, ensure_ascii=False, separators=(",", ":")))
+                redactor.redact_in_place(metadata)  # **metadata is our own fresh dict
+            text += ',"metadata":' + _encode_json(metadata)
             meta = MappingProxyType(metadata)
         when = None if event_time is None else _utc_text(event_time, "event_time")
         try:
-            fields = "".join(parts).encode()
+            fields = text.encode()
         except UnicodeEncodeError as exc:
             raise ValidationError(
                 f"event contains a lone surrogate ({exc.object[exc.start : exc.end]!r}); "
@@ -430,9 +454,7 @@ class AuditLogger:
                 f"record is about {size} bytes; the limit is {self._max_record_bytes} "
                 "(max_record_bytes): store large data elsewhere and log a reference"
             )
-        return _Pending(
-            action, actor_obj, str(outcome), resource_obj, reason, correlation_id, meta, when, fields
-        )
+        return (action, actor_obj, str(outcome), resource_obj, reason, correlation_id, meta, when, fields)
 
     def _actor(self, actor: Any) -> tuple[Actor, str]:
         if isinstance(actor, str):
@@ -478,6 +500,7 @@ class AuditLogger:
 
     def _commit(self, pending: _Pending) -> tuple[AuditEvent, int]:
         """Sequence, seal, write and fan out one event. Called with the mutex held."""
+        action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         file = self._file
         if file is not None:
             seq, previous = file.begin()
@@ -486,33 +509,36 @@ class AuditLogger:
         recorded = self._timestamp()
         self._counter += 1
         event_id = f"{self._id_prefix}{self._counter:012x}"
-        when = pending.event_time or recorded
+        when = when or recorded
         body = (
             f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'.encode()
-            + pending.fields
+            + fields
             + self._source_bytes
         )
-        value, line = seal_line(self._chain, previous, body)
+        value = self._mac(previous + body)
+        line = body + b',"chain":"' + value + b'"}\n'
         position = 0
         if file is not None:
             position = file.commit(line, seq + 1, value)
         else:
             self._next_seq, self._previous = seq + 1, value
-        event = AuditEvent(
-            seq,
-            event_id,
-            when,
-            recorded,
-            pending.action,
-            pending.actor,
-            pending.outcome,
-            pending.resource,
-            pending.reason,
-            pending.correlation_id,
-            self.source,
-            pending.metadata,
-            SCHEMA_VERSION,
-            value.decode(),
+        event = _make_event(
+            (
+                seq,
+                event_id,
+                when,
+                recorded,
+                action,
+                actor,
+                outcome,
+                resource,
+                reason,
+                correlation_id,
+                self.source,
+                metadata,
+                SCHEMA_VERSION,
+                value.decode(),
+            )
         )
         if self._sinks:
             self._fan_out(event, line)
@@ -550,10 +576,10 @@ class AuditLogger:
                     self._dropped_unreported += 1
         else:
             self._queue.put(pending)
+        action, actor, outcome, resource, reason, correlation_id, metadata, when, _ = pending
         return AuditEvent(
-            0, "", pending.event_time or "", "", pending.action, pending.actor, pending.outcome,
-            pending.resource, pending.reason, pending.correlation_id, self.source,
-            pending.metadata, SCHEMA_VERSION, "",
+            0, "", when or "", "", action, actor, outcome, resource, reason, correlation_id,
+            self.source, metadata, SCHEMA_VERSION, "",
         )
 
     def _drain(self) -> None:
@@ -628,4 +654,3 @@ class AuditLogger:
     def __repr__(self) -> str:
         target = "memory" if self._file is None else str(self._file.path)
         return f"<AuditLogger {target} {self._chain.algorithm} durability={self._durability}>"
-

@@ -72,6 +72,20 @@ DEFAULT_VALUE_PATTERNS: dict[str, str] = {
 }
 
 
+# Cheap substring tests (on the lowercased text) that every match of a default value
+# pattern must pass; they let ordinary text skip the regular expressions entirely.
+_HINTS: dict[str, tuple[str, ...]] = {
+    "private_key": ("-----begin",),
+    "jwt": ("eyj",),
+    "bearer": ("bearer",),
+    "aws_key": ("akia", "asia"),
+    "url_password": ("://",),
+    "secret_pair": ("pass", "pwd", "secret", "token", "api"),
+}
+_FOUR_DIGITS = re.compile(r"\d{4}")
+_SHORTEST_SECRET = 5
+
+
 def _luhn_ok(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
@@ -91,7 +105,7 @@ class Redactor:
         field_patterns: Regex fragments for secret field names; matched against the
             name split into lowercase words (``accessToken`` -> ``access_token``).
         value_patterns: Mapping of marker name to regex for secrets inside strings.
-            A ``card`` pattern only redacts numbers that pass the Luhn check.
+            A pattern named ``card`` only redacts numbers that pass the Luhn check.
         marker: Replacement for whole redacted fields.
 
     >>> Redactor(field_patterns=["ssn"], value_patterns={}).redact_mapping({"SSN": "1"})
@@ -118,6 +132,17 @@ class Redactor:
             if patterns
             else None
         )
+        hints: list[str] = []
+        self._digit_hint = False
+        self._prefilter = True
+        for name, regex in patterns.items():
+            if DEFAULT_VALUE_PATTERNS.get(name) != regex:
+                self._prefilter = False  # a custom pattern: no safe shortcut
+            elif name == "card":
+                self._digit_hint = True
+            else:
+                hints += _HINTS[name]
+        self._hints = tuple(hints)
         self._name_cache: dict[str, bool] = {}
 
     def is_secret_field(self, name: str) -> bool:
@@ -129,8 +154,8 @@ class Redactor:
         cached = self._name_cache.get(name)
         if cached is not None:
             return cached
-        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
-        words = words.replace(".", "_").replace(" ", "_")
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+        words = re.sub(r"[^a-z0-9]+", "_", words)
         secret = bool(self._field_re and self._field_re.search(words))
         if len(self._name_cache) < 4096:
             self._name_cache[name] = secret
@@ -139,41 +164,59 @@ class Redactor:
     def _replace(self, match: re.Match[str]) -> str:
         kind = match.lastgroup or "secret"
         text = match.group()
-        if kind == "card":
-            digits = text.replace(" ", "").replace("-", "")
-            if not _luhn_ok(digits):
-                return text
+        if kind == "card" and not _luhn_ok(text.replace(" ", "").replace("-", "")):
+            return text
         return f"[REDACTED:{kind}]"
+
+    def _suspicious(self, text: str) -> bool:
+        if not self._prefilter:
+            return True
+        lowered = text.lower()
+        for hint in self._hints:
+            if hint in lowered:
+                return True
+        return self._digit_hint and _FOUR_DIGITS.search(text) is not None
 
     def redact_text(self, text: str) -> str:
         """Replace secret-looking parts of ``text`` with ``[REDACTED:<kind>]`` markers."""
-        if self._value_re is None or self._value_re.search(text) is None:
+        if self._value_re is None or len(text) < _SHORTEST_SECRET or not self._suspicious(text):
             return text
         return self._value_re.sub(self._replace, text)
 
     def redact_value(self, value: Any) -> Any:
         """Redact strings inside any JSON-like value (nested dicts and lists too)."""
-        kind = type(value)
-        if kind is str:
+        if isinstance(value, str):
             return self.redact_text(value)
-        if kind is dict:
+        if isinstance(value, dict):
             return self.redact_mapping(value)
-        if kind is list or kind is tuple:
+        if isinstance(value, list | tuple):
             return [self.redact_value(item) for item in value]
-        if kind is int and value > 999_999_999_999 and self._value_re is not None:
+        if type(value) is int and value > 999_999_999_999 and self._value_re is not None:
             if self.redact_text(str(value)) != str(value):
                 return "[REDACTED:card]"
         return value
 
     def redact_mapping(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Return a copy of ``data`` with secret fields and secret text replaced."""
-        result: dict[str, Any] = {}
-        for name, value in data.items():
-            if isinstance(name, str) and self.is_secret_field(name):
-                result[name] = self.marker
-            else:
-                result[name] = self.redact_value(value)
+        result = dict(data)
+        self.redact_in_place(result)
         return result
+
+    def redact_in_place(self, data: dict[str, Any]) -> None:
+        """Redact a dict that the caller owns, without copying it."""
+        cache = self._name_cache
+        for name, value in data.items():
+            secret = cache.get(name)
+            if secret is None:
+                secret = isinstance(name, str) and self.is_secret_field(name)
+            if secret:
+                data[name] = self.marker
+            elif type(value) is str:
+                if len(value) >= _SHORTEST_SECRET and self._value_re is not None:
+                    if self._suspicious(value):
+                        data[name] = self._value_re.sub(self._replace, value)
+            elif type(value) is not bool and value is not None:
+                data[name] = self.redact_value(value)
 
 
 #: The redactor :class:`~maestro_audit_logger.AuditLogger` uses unless told otherwise.

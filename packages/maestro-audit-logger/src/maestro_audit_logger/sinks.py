@@ -362,4 +362,3 @@ class AuditHandler(logging.Handler):
             self.handleError(record)
         except Exception:  # pragma: no cover - logging must never raise into the app
             self.handleError(record)
-
