@@ -225,6 +225,8 @@ def load_json(path: Path) -> Any:
         raise ResultFileError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
         raise ResultFileError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise ResultFileError(path, "refused: JSON nested too deeply") from None
 
 
 def expect(condition: bool, path: Path, what: str) -> None:
