@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PAGE = "<!doctype html><html><head><title>Maestro fixture</title></head><body><h1>Hello</h1></body></html>"
+PAGE = (
+    "<!doctype html><html><head><title>Maestro fixture</title></head>"
+    "<body><h1>Hello</h1></body></html>"
+)
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,8 @@ def run_command(args: argparse.Namespace) -> int:
     runner = args.runner or runners[0]
     if runner not in runners:
         return _usage_error(
-            f"--runner {runner!r} is not valid for {args.framework}; use one of {', '.join(runners)}"
+            f"--runner {runner!r} is not valid for {args.framework};"
+            f" use one of {', '.join(runners)}"
         )
     if args.reruns and runner != "pytest":
         return _usage_error("--reruns applies to pytest-based runs only")

@@ -1,0 +1,141 @@
+"""The `run` subcommand: real runs, exit codes 0/1/2, JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from maestro_test_adapters import TestRun
+from maestro_test_adapters.adapters._cli import main
+
+
+def test_all_passed_exits_0(python_suites: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "run",
+            "--workdir",
+            str(python_suites),
+            "pytest",
+            "check_mixed.py",
+            "-k",
+            "test_passes and not second",
+        ]
+    )
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith("pytest: 1 tests (1 passed) in ")
+
+
+def test_failures_exit_1_and_are_listed(
+    python_suites: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["run", "--workdir", str(python_suites), "pytest", "check_mixed.py"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED check_mixed.py::test_fails: AssertionError: subtraction is broken" in out
+    assert "ERROR check_mixed.py::test_setup_error" in out
+
+
+def test_json_and_output_file(
+    python_suites: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "run.json"
+
+    code = main(
+        [
+            "run",
+            "--json",
+            "--reruns=1",
+            f"--output={output}",
+            f"--workdir={python_suites}",
+            "--env",
+            "UNUSED=1",
+            "pytest",
+            "check_mixed.py",
+            "--",
+            "-k",
+            "second_attempt",
+        ]
+    )
+
+    captured = capsys.readouterr()
+    assert code == 0
+    printed = TestRun.from_json(captured.out)
+    assert printed == TestRun.from_json(output.read_text())
+    assert printed.totals.flaky == 1
+    assert "1 flaky" in captured.err
+
+
+def test_timeout_exits_1(python_suites: Path, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    code = main(
+        [
+            "run",
+            "--timeout=5",
+            f"--workdir={python_suites}",
+            f"--env=MAESTRO_FIXTURE_PID_FILE={pid_file}",
+            "pytest",
+            "check_hang.py",
+        ]
+    )
+
+    assert code == 1
+
+
+def test_missing_tool_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", f"--workdir={tmp_path}", "jest", "tests"])
+
+    assert code == 2
+    assert "jest is not installed" in capsys.readouterr().err
+
+
+def test_wrong_runner_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--runner=behave", "jest", "tests"])
+
+    assert code == 2
+    assert "--runner 'behave' is not valid for jest" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--timeout=0", "pytest", "tests"],
+        ["run", "--env=NOEQUALS", "pytest", "tests"],
+        ["run", "--reruns=-1", "pytest", "tests"],
+        ["run", "nose", "tests"],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_unwritable_output_exits_2(
+    python_suites: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "run",
+            f"--output={tmp_path / 'missing-dir' / 'run.json'}",
+            f"--workdir={python_suites}",
+            "pytest",
+            "check_mixed.py",
+            "-k",
+            "test_passes and not second",
+        ]
+    )
+
+    assert code == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_cli_output_is_json(python_suites: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["run", "--json", f"--workdir={python_suites}", "pytest", "check_broken.py"])
+
+    assert json.loads(capsys.readouterr().out)["totals"]["error"] == 1
