@@ -191,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {rate:,.0f} | {rate / floor:.2f}x | {rate / structlog_rate:.2f}x "
             f"| {rate / stdlib_rate:.2f}x |"
         )
-    print(f"| `verify` (keyed BLAKE2b chain) | {statistics.median(verify_rates):,.0f} records/s | | | |")
+    print(
+        f"| `verify` (keyed BLAKE2b chain) | {statistics.median(verify_rates):,.0f} records/s "
+        "| | | |"
+    )
     return 0
 
 

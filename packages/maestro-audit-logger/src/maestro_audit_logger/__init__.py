@@ -38,8 +38,8 @@ from maestro_audit_logger.sinks import (
     Checkpoints,
     LoggingSink,
     MemorySink,
-    SQLiteSink,
     Sink,
+    SQLiteSink,
     StreamSink,
 )
 

@@ -1,4 +1,4 @@
-"""Allow `python -m maestro_audit_logger`."""
+"""Allow ``python -m maestro_audit_logger``."""
 
 from maestro_audit_logger.cli import main
 

@@ -234,7 +234,10 @@ class JsonlLog:
             self._created = datetime.fromisoformat(header["created"]).timestamp()
         except (KeyError, TypeError, ValueError):
             self._created = self._now()
-        if header.get("alg") != self.chain.algorithm or header.get("key_check") != self.chain.key_check:
+        if (
+            header.get("alg") != self.chain.algorithm
+            or header.get("key_check") != self.chain.key_check
+        ):
             raise KeyMismatchError(
                 f"{self.path} was written with algorithm {header.get('alg')!r} and another key "
                 f"than this logger ({self.chain.algorithm!r}); use the same key, or a new file"
@@ -407,7 +410,7 @@ class JsonlLog:
             self.sync_to(position)
 
     def _flush_loop(self, interval: float) -> None:
-        while not self._closed:
+        while True:
             self._wake.wait(interval)
             self._wake.clear()
             if self._closed:

@@ -34,7 +34,11 @@ def log_files(path: str | os.PathLike[str]) -> list[Path]:
     target = Path(path)
     if target.is_dir():
         bases = sorted(
-            {m["base"] for p in target.iterdir() if p.is_file() and (m := _SEGMENT_RE.match(p.name))}
+            {
+                m["base"]
+                for p in target.iterdir()
+                if p.is_file() and (m := _SEGMENT_RE.match(p.name))
+            }
         )
         if not bases:
             raise LogFormatError(f"{target} holds no audit log (*.jsonl)")

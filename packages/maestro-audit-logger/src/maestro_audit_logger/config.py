@@ -171,7 +171,9 @@ class AuditConfig:
         try:
             config.redactor()
         except Exception as exc:  # re.error for a bad pattern
-            raise ConfigError(f"{where}redact_fields/redact_values: bad regular expression: {exc}") from None
+            raise ConfigError(
+                f"{where}redact_fields/redact_values: bad regular expression: {exc}"
+            ) from None
         return config
 
     @classmethod
@@ -225,7 +227,9 @@ class AuditConfig:
                 values[name] = _SPEC[name][2](text)
             except ValueError as exc:
                 shown = "<hidden>" if name == "key" else repr(text)
-                raise ConfigError(f"{variable} must be {_SPEC[name][1]}, not {shown} ({exc})") from None
+                raise ConfigError(
+                    f"{variable} must be {_SPEC[name][1]}, not {shown} ({exc})"
+                ) from None
         return values
 
     @classmethod
@@ -280,9 +284,12 @@ class AuditConfig:
         """Return the keyword arguments for :class:`~maestro_audit_logger.AuditLogger`."""
         rotation = None
         if any(
-            v is not None for v in (self.rotate_bytes, self.rotate_interval, self.keep_files, self.max_age)
+            v is not None
+            for v in (self.rotate_bytes, self.rotate_interval, self.keep_files, self.max_age)
         ):
-            rotation = Rotation(self.rotate_bytes, self.rotate_interval, self.keep_files, self.max_age)
+            rotation = Rotation(
+                self.rotate_bytes, self.rotate_interval, self.keep_files, self.max_age
+            )
         return {
             "path": self.path,
             "key": self.resolve_key(),
@@ -298,7 +305,9 @@ class AuditConfig:
             "checkpoints": None
             if self.checkpoint_path is None
             else Checkpoints(self.checkpoint_path, self.checkpoint_every),
-            "queue": None if self.queue_size is None else BoundedQueue(self.queue_size, self.when_full),  # type: ignore[arg-type]
+            "queue": None
+            if self.queue_size is None
+            else BoundedQueue(self.queue_size, self.when_full),  # type: ignore[arg-type]
         }
 
 

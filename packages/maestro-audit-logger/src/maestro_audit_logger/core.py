@@ -152,7 +152,9 @@ def _utc_text(value: datetime | str, name: str) -> str:
     if not isinstance(value, datetime):
         raise ValidationError(f"{name} must be a datetime or ISO 8601 str")
     if value.tzinfo is None:
-        raise ValidationError(f"{name} {value.isoformat()} has no time zone; pass an aware datetime")
+        raise ValidationError(
+            f"{name} {value.isoformat()} has no time zone; pass an aware datetime"
+        )
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -215,12 +217,16 @@ class AuditLogger:
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         if durability not in DURABILITIES:
-            raise ConfigError(f"durability must be one of {', '.join(DURABILITIES)}, not {durability!r}")
+            raise ConfigError(
+                f"durability must be one of {', '.join(DURABILITIES)}, not {durability!r}"
+            )
         for name, number in (("max_record_bytes", max_record_bytes), ("fsync_every", fsync_every)):
             if isinstance(number, bool) or not isinstance(number, int) or number < 1:
                 raise ConfigError(f"{name} must be a positive integer, not {number!r}")
         if not isinstance(fsync_interval, int | float) or fsync_interval <= 0:
-            raise ConfigError(f"fsync_interval must be a positive number of seconds, not {fsync_interval!r}")
+            raise ConfigError(
+                f"fsync_interval must be a positive number of seconds, not {fsync_interval!r}"
+            )
         self._chain = Chain.create(key, algorithm)
         self._mac = self._chain._mac
         self._redactor = redactor
@@ -237,7 +243,8 @@ class AuditLogger:
             os.getpid(),
         )
         self._source_bytes = (
-            b',"source":' + dumps(self.source.to_dict(), separators=(",", ":")).encode()
+            b',"source":'
+            + dumps(self.source.to_dict(), separators=(",", ":")).encode()
             + b',"schema":%d' % SCHEMA_VERSION
         )
         # RFC 9562 version 8 UUID: 80 random bits unique to this writer, then a 48-bit counter.
@@ -403,7 +410,9 @@ class AuditLogger:
         if type(action) is not str or not action or len(action) > _MAX_ACTION:
             if not isinstance(action, str):
                 raise ValidationError(f"action must be a str, not {type(action).__name__}")
-            raise ValidationError(f"action must be 1 to {_MAX_ACTION} characters, got {len(action)}")
+            raise ValidationError(
+                f"action must be 1 to {_MAX_ACTION} characters, got {len(action)}"
+            )
         outcome_json = _OUTCOME_JSON.get(outcome)
         if outcome_json is None:
             raise ValidationError(
@@ -454,7 +463,17 @@ class AuditLogger:
                 f"record is about {size} bytes; the limit is {self._max_record_bytes} "
                 "(max_record_bytes): store large data elsewhere and log a reference"
             )
-        return (action, actor_obj, str(outcome), resource_obj, reason, correlation_id, meta, when, fields)
+        return (
+            action,
+            actor_obj,
+            str(outcome),
+            resource_obj,
+            reason,
+            correlation_id,
+            meta,
+            when,
+            fields,
+        )
 
     def _actor(self, actor: Any) -> tuple[Actor, str]:
         if isinstance(actor, str):
@@ -470,10 +489,11 @@ class AuditLogger:
                     _check_text(getattr(actor, name), f"actor.{name}")
             value = actor
         else:
-            raise ValidationError(
-                f"actor must be a str id or an Actor, not {type(actor).__name__}"
-            )
-        result = (value, ',"actor":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")))
+            raise ValidationError(f"actor must be a str id or an Actor, not {type(actor).__name__}")
+        result = (
+            value,
+            ',"actor":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")),
+        )
         if isinstance(actor, str) and len(self._actor_cache) < 4096:
             self._actor_cache[actor] = result
         return result
@@ -488,9 +508,13 @@ class AuditLogger:
             value = Resource(kind, ident)
         else:
             raise ValidationError(
-                f"resource must be 'type:id', (type, id) or a Resource, not {type(resource).__name__}"
+                "resource must be 'type:id', (type, id) or a Resource, "
+                f"not {type(resource).__name__}"
             )
-        result = (value, ',"resource":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")))
+        result = (
+            value,
+            ',"resource":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")),
+        )
         try:
             if len(self._resource_cache) < 4096:
                 self._resource_cache[resource] = result
@@ -551,7 +575,7 @@ class AuditLogger:
         for sink in self._sinks:
             try:
                 sink.emit(event, line)
-            except Exception as exc:  # noqa: BLE001 - every sink gets the record first
+            except Exception as exc:
                 failures.append(f"{type(sink).__name__}: {exc}")
         if failures:
             raise SinkError(
@@ -578,8 +602,20 @@ class AuditLogger:
             self._queue.put(pending)
         action, actor, outcome, resource, reason, correlation_id, metadata, when, _ = pending
         return AuditEvent(
-            0, "", when or "", "", action, actor, outcome, resource, reason, correlation_id,
-            self.source, metadata, SCHEMA_VERSION, "",
+            0,
+            "",
+            when or "",
+            "",
+            action,
+            actor,
+            outcome,
+            resource,
+            reason,
+            correlation_id,
+            self.source,
+            metadata,
+            SCHEMA_VERSION,
+            "",
         )
 
     def _drain(self) -> None:
@@ -595,7 +631,7 @@ class AuditLogger:
                     event, position = self._commit(item)
                 if self._durability == "always" and self._file is not None:
                     self._file.sync_to(position)
-            except Exception:  # noqa: BLE001 - the writer thread must keep going
+            except Exception:
                 _log.exception("audit writer: could not write a queued event")
             finally:
                 self._queue.task_done()
@@ -603,8 +639,14 @@ class AuditLogger:
     def _report_drops(self) -> None:
         count, self._dropped_unreported = self._dropped_unreported, 0
         notice = self._prepare(
-            "audit.events_dropped", Actor("maestro-audit-logger", "system"), None, "error",
-            "the bounded queue was full", None, None, {"count": count},
+            "audit.events_dropped",
+            Actor("maestro-audit-logger", "system"),
+            None,
+            "error",
+            "the bounded queue was full",
+            None,
+            None,
+            {"count": count},
         )
         self._commit(notice)
 

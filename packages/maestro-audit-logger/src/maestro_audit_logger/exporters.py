@@ -71,7 +71,8 @@ class EventFilter:
 
     >>> from maestro_audit_logger.models import Actor, AuditEvent, Source
     >>> event = AuditEvent(1, "i", "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z",
-    ...     "user.login", Actor("alice"), "denied", None, None, None, Source("s", "h", 1), {}, 1, "")
+    ...     "user.login", Actor("alice"), "denied", None, None, None, Source("s", "h", 1),
+    ...     {}, 1, "")
     >>> EventFilter(action="user.*", outcomes=("denied",))(event)
     True
     >>> EventFilter(since="2026-06-01")(event)
@@ -93,8 +94,12 @@ class EventFilter:
                 raise ConfigError(
                     f"outcome filter {outcome!r} is not one of {', '.join(sorted(OUTCOMES))}"
                 )
-        object.__setattr__(self, "_since", None if self.since is None else _utc(self.since, "since"))
-        object.__setattr__(self, "_until", None if self.until is None else _utc(self.until, "until"))
+        object.__setattr__(
+            self, "_since", None if self.since is None else _utc(self.since, "since")
+        )
+        object.__setattr__(
+            self, "_until", None if self.until is None else _utc(self.until, "until")
+        )
 
     def __call__(self, event: AuditEvent) -> bool:
         since, until = self._since, self._until
@@ -206,9 +211,7 @@ def _csv_row(event: AuditEvent) -> list[str | int]:
         else "",
         event.chain,
     ]
-    return [
-        "" if c is None else safe_csv_cell(c) if isinstance(c, str) else c for c in cells
-    ]
+    return ["" if c is None else safe_csv_cell(c) if isinstance(c, str) else c for c in cells]
 
 
 def to_csv(events: Iterable[AuditEvent], out: TextIO) -> int:
@@ -293,7 +296,10 @@ def to_cef(
         if event.actor.ip:
             pairs.append(("src", event.actor.ip))
         if event.resource is not None:
-            pairs += [("cs1Label", "resource"), ("cs1", f"{event.resource.type}:{event.resource.id}")]
+            pairs += [
+                ("cs1Label", "resource"),
+                ("cs1", f"{event.resource.type}:{event.resource.id}"),
+            ]
         if event.correlation_id:
             pairs += [("cs2Label", "correlationId"), ("cs2", event.correlation_id)]
         if event.reason:
@@ -323,7 +329,11 @@ def _sd_value(text: str) -> str:
 
 
 def to_syslog(
-    events: Iterable[AuditEvent], out: TextIO, *, sd_id: str = "audit@32473", facility: int = _AUTHPRIV
+    events: Iterable[AuditEvent],
+    out: TextIO,
+    *,
+    sd_id: str = "audit@32473",
+    facility: int = _AUTHPRIV,
 ) -> int:
     """Write RFC 5424 syslog lines (facility authpriv, structured data); return the count.
 
@@ -332,7 +342,8 @@ def to_syslog(
     >>> import io
     >>> from maestro_audit_logger.models import Actor, AuditEvent, Source
     >>> event = AuditEvent(3, "i", "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z",
-    ...     "user.login", Actor("al]ice"), "denied", None, None, None, Source("s", "h", 1), {}, 1, "c")
+    ...     "user.login", Actor("al]ice"), "denied", None, None, None, Source("s", "h", 1),
+    ...     {}, 1, "c")
     >>> out = io.StringIO(); _ = to_syslog([event], out); out.getvalue()[:60]
     '<84>1 2026-01-01T00:00:00.000000Z h s 1 user.login [audit@32'
     """
@@ -382,5 +393,7 @@ def export(events: Iterable[AuditEvent], out: TextIO, format: ExportFormat) -> i
     try:
         writer = _WRITERS[format]
     except KeyError:
-        raise ConfigError(f"export format must be one of {', '.join(FORMATS)}, not {format!r}") from None
+        raise ConfigError(
+            f"export format must be one of {', '.join(FORMATS)}, not {format!r}"
+        ) from None
     return writer(events, out)

@@ -101,7 +101,9 @@ class Chain:
         if algorithm is None:
             algorithm = "sha256" if raw is None else "blake2b"
         if algorithm not in ALGORITHMS:
-            raise ConfigError(f"algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}")
+            raise ConfigError(
+                f"algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}"
+            )
         if algorithm == "sha256":
             if raw is not None:
                 raise ConfigError("algorithm 'sha256' takes no key; use 'blake2b' or 'hmac-sha256'")
@@ -258,24 +260,36 @@ def _diagnose(
 ) -> _Failure:
     """Explain why ``line`` did not verify; reads ahead in ``rest`` (streaming)."""
     if line.startswith(_HEADER_PREFIX):
-        return _Failure(Problem.INSERTED, expected, f"unexpected segment header before seq {expected}")
+        return _Failure(
+            Problem.INSERTED, expected, f"unexpected segment header before seq {expected}"
+        )
     try:
         data = json.loads(line)
         seq = int(data["seq"])
         stored = str(data["chain"]).encode()
     except (ValueError, KeyError, TypeError):
-        return _Failure(Problem.EDITED, expected, f"record seq {expected} is damaged (not a record)")
+        return _Failure(
+            Problem.EDITED, expected, f"record seq {expected} is damaged (not a record)"
+        )
     following = next(rest, None)
     if _links(chain, stored, following) and _seq_of(following or b"") == expected + 1:
         return _Failure(Problem.EDITED, expected, f"record seq {expected} was modified")
-    if seq <= expected and _links(chain, previous, following) and _seq_of(following or b"") == expected:
+    if (
+        seq <= expected
+        and _links(chain, previous, following)
+        and _seq_of(following or b"") == expected
+    ):
         return _Failure(
-            Problem.INSERTED, expected, f"a record (claiming seq {seq}) was inserted before seq {expected}"
+            Problem.INSERTED,
+            expected,
+            f"a record (claiming seq {seq}) was inserted before seq {expected}",
         )
     if seq == expected:
         true_value = chain._mac(previous + line[:-TAIL_LEN])
         if _links(chain, true_value, following):
-            return _Failure(Problem.EDITED, expected, f"the chain value of seq {expected} was modified")
+            return _Failure(
+                Problem.EDITED, expected, f"the chain value of seq {expected} was modified"
+            )
         return _Failure(Problem.EDITED, expected, f"record seq {expected} was modified")
     if seq > expected:
         later = following
@@ -287,7 +301,9 @@ def _diagnose(
             later = next(rest, None)
         missing = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
         return _Failure(Problem.DELETED, expected, f"record(s) {missing} are missing")
-    return _Failure(Problem.REORDERED, expected, f"record seq {seq} appears where {expected} belongs")
+    return _Failure(
+        Problem.REORDERED, expected, f"record seq {seq} appears where {expected} belongs"
+    )
 
 
 def _read_checkpoints(path: str | os.PathLike[str], chain: Chain) -> dict[int, bytes]:
@@ -304,7 +320,9 @@ def _read_checkpoints(path: str | os.PathLike[str], chain: Chain) -> dict[int, b
             except (ValueError, KeyError, TypeError) as exc:
                 raise LogFormatError(f"{path}:{number}: not a checkpoint record ({exc})") from exc
             if not valid:
-                raise LogFormatError(f"{path}:{number}: checkpoint seal is wrong (edited or wrong key)")
+                raise LogFormatError(
+                    f"{path}:{number}: checkpoint seal is wrong (edited or wrong key)"
+                )
             points[seq] = value.encode()
     return points
 
@@ -351,7 +369,12 @@ def verify(
     files = log_files(path)
     raw_key = normalize_key(key)
     state: dict[str, Any] = {
-        "records": 0, "first": 0, "last": 0, "head": GENESIS, "alg": "", "anchored": True
+        "records": 0,
+        "first": 0,
+        "last": 0,
+        "head": GENESIS,
+        "alg": "",
+        "anchored": True,
     }
     try:
         _verify_files(files, raw_key, checkpoints, state)
@@ -445,11 +468,17 @@ def _verify_files(
                 state["anchored"] = anchored
                 state["first"] = first_seq
             elif first_seq > expected:
-                raise _Failure(Problem.DELETED, expected, f"records {expected}..{first_seq - 1} are missing")
+                raise _Failure(
+                    Problem.DELETED, expected, f"records {expected}..{first_seq - 1} are missing"
+                )
             elif first_seq < expected or header_prev != previous:
-                raise _Failure(Problem.INSERTED, expected, f"{name.name} does not continue the chain")
+                raise _Failure(
+                    Problem.INSERTED, expected, f"{name.name} does not continue the chain"
+                )
             if not _links(chain, previous, first):
-                raise _Failure(Problem.EDITED, expected, f"segment header of {name.name} was modified")
+                raise _Failure(
+                    Problem.EDITED, expected, f"segment header of {name.name} was modified"
+                )
             previous = first[-67:-3]
             state["head"] = previous
             lines = iter(handle)

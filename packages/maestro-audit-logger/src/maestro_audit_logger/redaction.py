@@ -62,7 +62,9 @@ DEFAULT_FIELD_PATTERNS: tuple[str, ...] = (
 
 #: Named value patterns; the name appears in the marker (``[REDACTED:name]``).
 DEFAULT_VALUE_PATTERNS: dict[str, str] = {
-    "private_key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+    "private_key": (
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    ),
     "jwt": r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
     "bearer": r"(?i:\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}",
     "aws_key": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",

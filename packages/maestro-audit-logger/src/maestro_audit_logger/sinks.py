@@ -146,7 +146,9 @@ class LoggingSink:
     def emit(self, event: AuditEvent, line: bytes) -> None:
         """Log the line."""
         level = logging.WARNING if event.outcome in ("denied", "error") else logging.INFO
-        self._logger.log(level, "%s", line.decode("utf-8").rstrip("\n"), extra={"audit_event": event})
+        self._logger.log(
+            level, "%s", line.decode("utf-8").rstrip("\n"), extra={"audit_event": event}
+        )
 
     def flush(self) -> None:
         """Nothing to do."""

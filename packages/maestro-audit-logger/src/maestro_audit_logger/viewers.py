@@ -1,0 +1,220 @@
+"""Terminal-safe views of a log: table rendering, tail, follow and statistics.
+
+Event data is attacker-controlled text. Everything shown on a terminal goes through
+:func:`sanitize`, which turns control characters, ANSI escape sequences, bidirectional
+overrides and line/paragraph separators into visible ``\\x1b``-style escapes.
+
+>>> sanitize("ok\\x1b[31mred\\u2028next")
+'ok\\\\x1b[31mred\\\\u2028next'
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from maestro_audit_logger._segments import log_files
+from maestro_audit_logger.errors import LogFormatError
+from maestro_audit_logger.exporters import read_events
+from maestro_audit_logger.models import AuditEvent
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "LogStats",
+    "follow",
+    "format_table",
+    "sanitize",
+    "stats",
+    "tail",
+]
+
+# C0 controls, DEL, C1 controls (includes the 8-bit CSI), line/paragraph separators,
+# bidi embeddings/overrides/isolates and marks, zero-width characters and BOM.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\ufeff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def sanitize(text: str) -> str:
+    """Return ``text`` with every character that could control a terminal made visible.
+
+    >>> sanitize("tab\\there")
+    'tab\\\\x09here'
+    """
+    return _UNSAFE.sub(_escape, text)
+
+
+#: Columns of :func:`format_table`, as (title, getter).
+TABLE_COLUMNS: tuple[tuple[str, Callable[[AuditEvent], Any]], ...] = (
+    ("SEQ", lambda e: e.seq),
+    ("TIME", lambda e: e.time),
+    ("ACTOR", lambda e: e.actor.id),
+    ("ACTION", lambda e: e.action),
+    ("RESOURCE", lambda e: "" if e.resource is None else f"{e.resource.type}:{e.resource.id}"),
+    ("OUTCOME", lambda e: e.outcome),
+    ("REASON", lambda e: e.reason or ""),
+)
+
+
+def format_table(events: Iterable[AuditEvent], *, max_width: int = 40) -> list[str]:
+    """Render events as aligned, sanitized text rows (header first).
+
+    Cells longer than ``max_width`` are cut with ``…``.
+
+    >>> from maestro_audit_logger.models import Actor, AuditEvent, Source
+    >>> event = AuditEvent(1, "i", "2026-01-01T00:00:00.000000Z", "", "user.login",
+    ...     Actor("mal\\x1b]0;pwned\\x07"), "denied", None, None, None, Source("s", "h", 1),
+    ...     {}, 1, "")
+    >>> print(format_table([event])[1])
+    1    2026-01-01T00:00:00.000000Z  mal\\x1b]0;pwned\\x07  user.login           denied
+    """
+    rows = [[title for title, _ in TABLE_COLUMNS]]
+    for event in events:
+        row = []
+        for _, getter in TABLE_COLUMNS:
+            cell = sanitize(str(getter(event)))
+            if len(cell) > max_width:
+                cell = cell[: max_width - 1] + "…"
+            row.append(cell)
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_COLUMNS))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+
+
+def tail(
+    path: str | os.PathLike[str],
+    count: int = 10,
+    where: Callable[[AuditEvent], bool] | None = None,
+) -> list[AuditEvent]:
+    """Return the last ``count`` (matching) events, reading the log once in O(count) memory."""
+    return list(collections.deque(read_events(path, where), maxlen=count))
+
+
+def follow(
+    path: str | os.PathLike[str],
+    *,
+    stop: threading.Event | None = None,
+    poll_interval: float = 0.2,
+    from_start: bool = False,
+) -> Iterator[AuditEvent]:
+    """Yield events as they are appended to the active file, like ``tail -f``.
+
+    Follows rotation (the active file being renamed and recreated) and waits for a
+    record's newline before parsing it. Ends when ``stop`` is set.
+
+    Args:
+        path: The active log file.
+        stop: Set it to end the generator (checked every ``poll_interval`` seconds).
+        poll_interval: Seconds between checks for new data.
+        from_start: Yield existing events too, not only new ones.
+    """
+    active = Path(path)
+    stop = stop or threading.Event()
+    handle = open(active, "rb")
+    try:
+        if not from_start:
+            handle.seek(0, os.SEEK_END)
+        partial = b""
+        while not stop.is_set():
+            chunk = handle.readline()
+            if chunk:
+                partial += chunk
+                if not partial.endswith(b"\n"):
+                    continue
+                line, partial = partial, b""
+                if line.startswith(b'{"segment":'):
+                    continue
+                try:
+                    yield AuditEvent.from_json(line)
+                except LogFormatError:
+                    continue  # a damaged line is verify's business, not the viewer's
+                continue
+            try:
+                rotated = os.stat(active).st_ino != os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                rotated = False  # between rename and re-creation
+            if rotated:
+                handle.close()
+                handle = open(active, "rb")
+                partial = b""
+                continue
+            stop.wait(poll_interval)
+    finally:
+        handle.close()
+
+
+@dataclass
+class LogStats:
+    """Counts over a log (see :func:`stats`)."""
+
+    events: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    first_time: str | None = None
+    last_time: str | None = None
+    files: int = 0
+    bytes: int = 0
+    outcomes: collections.Counter[str] = field(default_factory=collections.Counter)
+    actions: collections.Counter[str] = field(default_factory=collections.Counter)
+    actors: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def to_dict(self, top: int = 10) -> dict[str, Any]:
+        """Return a JSON-ready summary with the ``top`` actions and actors."""
+        return {
+            "events": self.events,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "first_time": self.first_time,
+            "last_time": self.last_time,
+            "files": self.files,
+            "bytes": self.bytes,
+            "outcomes": dict(self.outcomes),
+            "top_actions": dict(self.actions.most_common(top)),
+            "top_actors": dict(self.actors.most_common(top)),
+        }
+
+    def lines(self, top: int = 10) -> Sequence[str]:
+        """Return a sanitized, human-readable summary."""
+        out = [
+            f"events: {self.events}  (seq {self.first_seq}..{self.last_seq})",
+            f"time:   {self.first_time} .. {self.last_time}",
+            f"files:  {self.files}  ({self.bytes} bytes)",
+            "outcomes: " + ", ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items())),
+            "top actions:",
+            *(f"  {n:>8}  {sanitize(k)}" for k, n in self.actions.most_common(top)),
+            "top actors:",
+            *(f"  {n:>8}  {sanitize(k)}" for k, n in self.actors.most_common(top)),
+        ]
+        return out
+
+
+def stats(
+    path: str | os.PathLike[str], where: Callable[[AuditEvent], bool] | None = None
+) -> LogStats:
+    """Count events by outcome, action and actor, streaming through the log once."""
+    result = LogStats()
+    files = log_files(path)
+    result.files = len(files)
+    result.bytes = sum(f.stat().st_size for f in files)
+    for event in read_events(path, where):
+        result.events += 1
+        if result.first_seq is None:
+            result.first_seq, result.first_time = event.seq, event.time
+        result.last_seq, result.last_time = event.seq, event.time
+        result.outcomes[event.outcome] += 1
+        result.actions[event.action] += 1
+        result.actors[event.actor.id] += 1
+    return result
