@@ -369,3 +369,23 @@ def test_a_drifting_run_step_is_reported(script: str, expected: str) -> None:
 def test_the_factory_options_are_checked_against_its_command_line() -> None:
     assert {"--since", "--json"} <= factory_options("changed")
     assert "--since" in factory_options("check")
+
+
+def test_ci_runs_every_suite_that_dev_test_runs(repository_files: Any) -> None:
+    ci = {"ci.yml": repository_files.load()["ci.yml"]}
+    ci_paths = {
+        VARIABLE.sub("*", word)
+        for line in run_lines(ci)
+        if line.text.startswith("uv run pytest ")
+        for word in shlex.split(line.text)[3:]
+        if not word.startswith("-")
+    }
+    missing: list[str] = []
+    for target in repository_commands().pytest_targets:
+        if target in ci_paths:  # packages/* is one matrix entry per package
+            continue
+        # a folder of suites (tests/) is covered when CI runs each suite inside it
+        folders = [p for p in sorted((REPO_ROOT / target).glob("*/")) if any(p.glob("test_*.py"))]
+        suites = [p.relative_to(REPO_ROOT).as_posix() for p in folders] or [target]
+        missing += [suite for suite in suites if suite not in ci_paths]
+    assert missing == []
