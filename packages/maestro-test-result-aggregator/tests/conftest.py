@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from maestro_test_result_aggregator import ResultStore  # noqa: E402
+from maestro_test_result_aggregator import ResultStore
 
 
 @pytest.fixture

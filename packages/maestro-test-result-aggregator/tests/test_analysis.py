@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aggregator_testing import add
 
+from aggregator_testing import add
 from maestro_test_result_aggregator import ResultStore, RunNotFoundError
 
 
@@ -95,12 +95,12 @@ def test_duration_regressions_need_more_than_noise(store: ResultStore) -> None:
 def test_diff_between_two_runs(store: ResultStore) -> None:
     base = add(
         store, {"a": "passed", "b": "failed", "c": "failed", "d": "passed", "e": "passed"}, build=1
-    )  # noqa: E501
+    )
     head = add(
         store,
         {"a": "failed", "b": "passed", "c": "error", "d": "passed", "f": "passed", "g": "failed"},
         build=2,
-    )  # noqa: E501
+    )
     diff = store.diff()
     assert (diff.base_run, diff.head_run) == (base, head)
     assert [c.name for c in diff.new_failures] == ["a", "g"]

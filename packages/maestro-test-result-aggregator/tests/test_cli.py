@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from aggregator_testing import FIXTURES
 
+from aggregator_testing import FIXTURES
 from maestro_test_result_aggregator.cli import main
 
 

@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aggregator_testing import FIXTURES, make_run
 from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
 
+from aggregator_testing import FIXTURES, make_run
 from maestro_test_result_aggregator import ResultStore, RunTags, _reading
 
 # (total, passed, failed, errors, skipped incl. xfailed, flaky) per the MANIFEST's
@@ -148,9 +148,7 @@ def test_unknown_format_error_lists_the_supported_formats(
 
 def test_xml_bomb_is_refused_without_expanding(store: ResultStore, tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.xml"
-    entities = "".join(
-        f'<!ENTITY e{i} "{"&e%d;" % (i - 1) * 10 if i else "lol"}">' for i in range(10)
-    )
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol"}">' for i in range(10))
     bomb.write_text(
         f'<?xml version="1.0"?><!DOCTYPE testsuites [{entities}]>'
         '<testsuites><testsuite name="&e9;"><testcase name="x"/></testsuite></testsuites>'

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from aggregator_testing import add, make_run
 from maestro_test_adapters.readers import read_results
 
+from aggregator_testing import add, make_run
 from maestro_test_result_aggregator import ResultStore, RunNotFoundError, RunTags, reports
 
 HOSTILE = "<script>alert(1)</script>"

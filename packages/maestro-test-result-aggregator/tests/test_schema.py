@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aggregator_testing import make_run
 
+from aggregator_testing import make_run
 from maestro_test_result_aggregator import ResultStore, StoreError, StoreVersionError, _schema
 
 

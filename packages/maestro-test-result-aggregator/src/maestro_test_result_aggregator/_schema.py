@@ -105,9 +105,13 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_by_result ON attachments (run_id, test_id);
 """
 
-# Version 2 groups failure messages: a table of normalised reasons and a
-# reference from each failing result, back-filled from the stored messages.
+# Version 2 groups failure messages (a table of normalised reasons and a
+# reference from each failing result, back-filled from the stored messages)
+# and indexes the few unsteady results (failed, errored or retried), so flaky
+# detection starts from them instead of reading every result of the window.
 _V2 = """
+CREATE INDEX results_unsteady ON results (run_id, test_id)
+    WHERE status IN ('failed', 'error') OR flaky;
 CREATE TABLE reasons (
     id         INTEGER PRIMARY KEY,
     normalized TEXT NOT NULL UNIQUE
@@ -161,7 +165,7 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, tests, results, details, attempts, attachments", _apply_v1),
-    Migration(2, "normalised failure reasons, back-filled", _apply_v2),
+    Migration(2, "normalised failure reasons (back-filled), unsteady-results index", _apply_v2),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

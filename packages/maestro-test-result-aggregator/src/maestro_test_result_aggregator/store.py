@@ -176,18 +176,18 @@ class ResultStore:
         Returns:
             What was stored, skipped as duplicate, or failed.
         """
-        if isinstance(sources, TestRun | str | os.PathLike):
-            sources = [sources]
-        env_tags = RunTags.from_environment() if use_ci_environment else None
-        runs = [item for item in sources if isinstance(item, TestRun)]
-        paths = list(
-            _ingest.expand_sources(item for item in sources if not isinstance(item, TestRun))
+        items: list[Source] = (
+            [sources] if isinstance(sources, TestRun | str | os.PathLike) else list(sources)
         )
+        env_tags = RunTags.from_environment() if use_ci_environment else None
+        runs = [item for item in items if isinstance(item, TestRun)]
+        paths = list(_ingest.expand_sources(i for i in items if not isinstance(i, TestRun)))
         total = len(runs) + len(paths)
         done: list[IngestedRun] = []
         failed: list[IngestFailure] = []
         stored = 0
-        for index, item in enumerate([*runs, *paths], start=1):
+        work: list[TestRun | Path] = [*runs, *paths]
+        for index, item in enumerate(work, start=1):
             try:
                 if isinstance(item, TestRun):
                     outcome = self._ingest_object(item, tags, env_tags)
@@ -549,7 +549,7 @@ class ResultStore:
                     traceback=row[10] or None,
                     stdout=row[11] or None,
                     stderr=row[12] or None,
-                    attempts=attempts.get(row[0], []),
+                    attempts=tuple(attempts.get(row[0], ())),
                 )
             )
         return TestRun(
@@ -766,21 +766,20 @@ class ResultStore:
         window_sql, params = self._window_sql(project, branch, last, infra_threshold)
         sql = f"""
             WITH win AS MATERIALIZED ({window_sql}),
-            -- A cheap first pass keeps only tests that both passed and failed
-            -- or were retried, so the ordered second pass touches few rows.
+            -- Only tests that failed or were retried in the window can be
+            -- flaky: the partial index finds them without reading every
+            -- result, then their history is fetched by primary key.
             candidates AS MATERIALIZED (
-                SELECT r.test_id FROM win JOIN results AS r ON r.run_id = win.id
-                WHERE r.status IN ('passed', 'failed', 'error')
-                GROUP BY r.test_id
-                HAVING SUM(r.flaky) > 0
-                    OR (MIN(r.status = 'passed') = 0 AND MAX(r.status = 'passed') = 1)
+                SELECT DISTINCT r.test_id
+                FROM win JOIN results AS r INDEXED BY results_unsteady ON r.run_id = win.id
+                WHERE (r.status IN ('failed', 'error') OR r.flaky)
             ),
             obs AS MATERIALIZED (
                 SELECT r.test_id, win.seq, win.id AS run_id, win.commit_sha,
                        r.flaky, r.attempts, (r.status = 'passed') AS ok
-                FROM win JOIN results AS r ON r.run_id = win.id
-                WHERE r.status IN ('passed', 'failed', 'error')
-                  AND r.test_id IN (SELECT test_id FROM candidates)
+                FROM candidates AS c CROSS JOIN win CROSS JOIN results AS r
+                WHERE r.run_id = win.id AND r.test_id = c.test_id
+                  AND r.status IN ('passed', 'failed', 'error')
             ),
             seqd AS (
                 SELECT *, LAG(ok) OVER (PARTITION BY test_id ORDER BY seq) AS prev_ok
@@ -940,7 +939,11 @@ class ResultStore:
             base_id = self._resolve(base, None, None)
         base_rows = self._statuses(base_id)
         head_rows = self._statuses(head_id)
-        new_failures, fixed, still, added, removed = [], [], [], [], []
+        new_failures: list[TestChange] = []
+        fixed: list[TestChange] = []
+        still: list[TestChange] = []
+        added: list[TestChange] = []
+        removed: list[TestChange] = []
         for test_id, (uid, suite, name, status, message) in head_rows.items():
             before = base_rows.get(test_id)
             before_status = None if before is None else before[3]
