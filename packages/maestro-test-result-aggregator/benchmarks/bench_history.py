@@ -42,7 +42,7 @@ def generate(folder: Path, runs: int, tests: int, seed: int = 7) -> list[Path]:
     paths = []
     for run in range(runs):
         stamp = (start + timedelta(minutes=30 * run)).isoformat()
-        parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bench">']
+        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bench">']
         for suite in range(0, tests, 100):
             parts.append(f'<testsuite name="pkg.module{suite // 100}" timestamp="{stamp}">')
             for t in range(suite, min(suite + 100, tests)):
