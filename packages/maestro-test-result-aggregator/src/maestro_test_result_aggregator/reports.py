@@ -53,6 +53,7 @@ class ReportData:
         project: Project filter (``None`` = all projects).
         branch: Branch filter (``None`` = all branches).
         head: The latest run in scope.
+        previous: The run ``diff`` compares with (``None`` for a first run).
         diff: Head compared with the run before it (``None`` for a first run).
         failures: Failing tests of the head run, with how long they have failed.
         failure_groups: The head run's failures grouped by normalised message.
@@ -67,6 +68,7 @@ class ReportData:
     project: str | None
     branch: str | None
     head: RunSummary
+    previous: RunSummary | None
     diff: RunDiff | None
     failures: tuple[FailureAge, ...]
     failure_groups: tuple[FailureGroup, ...]
@@ -80,6 +82,7 @@ class ReportData:
         """Return the snapshot as JSON-ready data."""
         data = asdict(self)
         data["head"] = self.head.to_dict()
+        data["previous"] = None if self.previous is None else self.previous.to_dict()
         data["regressions"] = [item.to_dict() for item in self.regressions]
         return data
 
@@ -104,11 +107,13 @@ def collect(
         diff: RunDiff | None = store.diff(head=head.id)
     except RunNotFoundError:
         diff = None
+    previous = None if diff is None else store.run(diff.base_run)
     return ReportData(
         generated_at=iso_utc(utc_now()),
         project=project,
         branch=branch,
         head=head,
+        previous=previous,
         diff=diff,
         failures=tuple(store.failure_ages(head.id)),
         failure_groups=tuple(store.failure_reasons(head.id)),
@@ -188,6 +193,11 @@ def _clip(text: str, limit: int = _MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _when(iso: str) -> str:
+    """``2026-11-27T10:00:00.000000+00:00`` as ``2026-11-27 10:00 UTC``."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if iso.endswith("+00:00") else iso
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -254,8 +264,8 @@ def render_html(data: ReportData) -> str:
                 f"branch {head.branch}" if head.branch else "",
                 f"commit {head.commit[:12]}" if head.commit else "",
                 f"environment {head.environment}" if head.environment else "",
-                f"started {head.started_at}",
-                f"generated {data.generated_at}",
+                f"started {_when(head.started_at)}",
+                f"generated {_when(data.generated_at)}",
             )
             if part
         )
@@ -272,10 +282,10 @@ def render_html(data: ReportData) -> str:
         )
         + "</div>",
     ]
-    if data.diff is not None:
+    if data.diff is not None and data.previous is not None:
         diff = data.diff
         sections.append(
-            f"<h2>Since run #{diff.base_run}</h2>"
+            f"<h2>Since {_e(data.previous.label)}</h2>"
             + _table(
                 ("Change", "Tests"),
                 [
@@ -299,7 +309,7 @@ def render_html(data: ReportData) -> str:
                 (
                     f"{_e(f.name)}<br><small>{_e(f.suite)}</small>",
                     f'<span class="status-{_e(f.status)}">{_e(f.status)}</span>',
-                    f"{_e(f.since_label)}<br><small>{_e(f.since_time)}</small>",
+                    f"{_e(f.since_label)}<br><small>{_e(_when(f.since_time))}</small>",
                     str(f.streak),
                     f"<pre>{_e(_clip(f.message))}</pre>",
                 )
@@ -432,10 +442,10 @@ def render_markdown(data: ReportData, *, max_bytes: int = GITHUB_SUMMARY_LIMIT) 
         f"{_secs(head.duration)} |",
         "",
     ]
-    if data.diff is not None:
+    if data.diff is not None and data.previous is not None:
         diff = data.diff
         lines += [
-            f"Since run #{diff.base_run}: **{len(diff.new_failures)} new failures**, "
+            f"Since {_md(data.previous.label)}: **{len(diff.new_failures)} new failures**, "
             f"{len(diff.fixed)} fixed, {len(diff.still_failing)} still failing, "
             f"{len(diff.new_tests)} new tests, {len(diff.removed_tests)} removed.",
             "",
