@@ -53,6 +53,7 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
@@ -370,7 +371,10 @@ class Package:
 def _import_name_candidates(root: Path, pyproject: dict[str, Any]) -> Iterator[str]:
     answers_file = root / ".copier-answers.yml"
     if answers_file.is_file():
-        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+        try:
+            answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise PluginError(f"{answers_file}: not valid YAML ({error})") from None
         if isinstance(answers, dict) and isinstance(answers.get("import_name"), str):
             yield answers["import_name"]
     poetry_packages = pyproject.get("tool", {}).get("poetry", {}).get("packages", [])
@@ -416,7 +420,12 @@ def _bound_names(tree: ast.Module, *, with_imports: bool) -> list[str]:
 
 
 def _public_names(path: Path, *, with_imports: bool) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as error:
+        raise PluginError(
+            f"{path}:{error.lineno}: cannot document a module that does not parse: {error.msg}"
+        ) from None
     declared = _declared_all(tree)
     return declared if declared is not None else _bound_names(tree, with_imports=with_imports)
 
@@ -450,7 +459,10 @@ def discover_packages(repo_root: Path) -> list[Package]:
     packages: list[Package] = []
     for pyproject_file in sorted((repo_root / PACKAGES_DIR).glob("*/pyproject.toml")):
         root = pyproject_file.parent
-        pyproject = tomllib.loads(pyproject_file.read_text(encoding="utf-8"))
+        try:
+            pyproject = tomllib.loads(pyproject_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise PluginError(f"{pyproject_file}: not valid TOML ({error})") from None
         import_name = next(
             (
                 name

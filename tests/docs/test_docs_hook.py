@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 
 def test_fenced_blocks_with_indentation_tildes_and_longer_fences(hook: ModuleType) -> None:
     text = textwrap.dedent(
@@ -191,3 +193,25 @@ def test_submodules_get_a_page_only_for_what_the_package_does_not_export(
     assert re.fullmatch(
         r"packages/maestro-d/api/maestro_d\.cli\.md", package.api_page(package.api_modules[2])
     )
+
+
+def test_a_broken_package_stops_the_build_with_its_file_named(
+    hook: ModuleType, tmp_path: Path
+) -> None:
+    from mkdocs.exceptions import PluginError
+
+    write_package(tmp_path, "maestro-e", {"pyproject.toml": "[project\nname = 1\n"})
+    with pytest.raises(PluginError, match=r"maestro-e/pyproject\.toml: not valid TOML"):
+        hook.discover_packages(tmp_path)
+
+    write_package(
+        tmp_path,
+        "maestro-e",
+        {
+            "pyproject.toml": '[project]\nname = "maestro-e"\n',
+            "src/maestro_e/__init__.py": "",
+            "src/maestro_e/api.py": "def broken(:\n",
+        },
+    )
+    with pytest.raises(PluginError, match=r"maestro_e/api\.py:1: cannot document"):
+        hook.discover_packages(tmp_path)
