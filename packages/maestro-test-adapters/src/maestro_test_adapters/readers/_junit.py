@@ -33,7 +33,7 @@ from maestro_test_adapters.readers._base import (
     parse_seconds,
     parse_timestamp,
 )
-from maestro_test_adapters.readers._xml import feed
+from maestro_test_adapters.readers._xml import TextCapture, feed
 
 _PASSED: Final = Status.PASSED
 _INFINITY: Final = float("inf")
@@ -81,7 +81,7 @@ class _JUnitTarget:
         self.case_props: list[tuple[str, str]] | None = None
         self.attempts: list[Attempt] | None = None
         self.attempt: Attempt | None = None
-        self.texts: list[list[str]] = []
+        self.text = TextCapture()
         self.property_name: str | None = None
         self.root_seen = False
 
@@ -91,7 +91,7 @@ class _JUnitTarget:
         if tag == "testcase":
             self._start_case(attrib)
         elif tag in _CAPTURED:
-            self.texts.append([])
+            self.text.push()
         elif self.case is not None:
             self._start_in_case(tag, attrib)
         elif tag == "testsuite":
@@ -108,15 +108,11 @@ class _JUnitTarget:
             self.run.duration = parse_seconds(attrib.get("time"))
             self.run.started_at = parse_timestamp(attrib.get("timestamp"))
 
-    def data(self, data: str) -> None:
-        if self.texts:
-            self.texts[-1].append(data)
-
     def end(self, tag: str) -> None:
         if tag == "testcase":
             self._end_case()
         elif tag in _CAPTURED:
-            self._end_output(tag, "".join(self.texts.pop()))
+            self._end_output(tag, self.text.pop())
         elif tag == "property":
             self._end_property()
         elif self.case is not None:
@@ -213,7 +209,7 @@ class _JUnitTarget:
                 case.status = outcome
                 case.message = clean_text(attrib.get("message"))
                 case.traceback = None
-            self.texts.append([])
+            self.text.push()
         elif tag in _RETRIES:
             self.attempt = Attempt(
                 _RETRIES[tag],
@@ -223,7 +219,7 @@ class _JUnitTarget:
             if self.attempts is None:
                 self.attempts = []
             self.attempts.append(self.attempt)
-            self.texts.append([])
+            self.text.push()
         elif tag == "property":
             self._start_property(attrib)
 
@@ -232,7 +228,7 @@ class _JUnitTarget:
         assert case is not None
         outcome = _OUTCOMES.get(tag)
         if outcome is not None:
-            text = clean_text("".join(self.texts.pop()).strip())
+            text = clean_text(self.text.pop().strip())
             if case.status is outcome or (
                 outcome is Status.SKIPPED and case.status is Status.XFAILED
             ):
@@ -241,7 +237,7 @@ class _JUnitTarget:
                 if case.message is None and text:
                     case.message = text.lstrip().split("\n", 1)[0].strip() or None
         elif tag in _RETRIES:
-            text = clean_text("".join(self.texts.pop()).strip())
+            text = clean_text(self.text.pop().strip())
             if self.attempt is not None and self.attempt.traceback is None:
                 self.attempt.traceback = text
             self.attempt = None
@@ -316,10 +312,10 @@ class _JUnitTarget:
     def _start_property(self, attrib: dict[str, str]) -> None:
         self.property_name = attrib.get("name", "")
         value = attrib.get("value")
-        self.texts.append([] if value is None else [value])
+        self.text.push(value)
 
     def _end_property(self) -> None:
-        value = "".join(self.texts.pop()).strip()
+        value = self.text.pop().strip()
         name = self.property_name or ""
         self.property_name = None
         if self.case is not None:

@@ -18,7 +18,7 @@ from maestro_test_adapters.readers._base import (
     first_tag,
     parse_timestamp,
 )
-from maestro_test_adapters.readers._xml import feed
+from maestro_test_adapters.readers._xml import TextCapture, feed
 
 _OUTCOMES: Final = {
     "passed": Status.PASSED,
@@ -69,7 +69,7 @@ class _TrxTarget:
         self.case: TestResult | None = None
         self.test_id: str | None = None  # of the <UnitTest> being defined
         self.storage: str | None = None
-        self.text: list[str] | None = None
+        self.text = TextCapture()
         self.files: list[Attachment] = []
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
@@ -89,7 +89,7 @@ class _TrxTarget:
             self.results.append((attrib.get("testId", ""), self.case))
             self.files = []
         elif tag in _TEXTS and self.case is not None:
-            self.text = []
+            self.text.push()
         elif tag == "ResultFile" and self.case is not None:
             self.files.append(Attachment(attrib.get("path", "")))
         elif tag == "UnitTest":
@@ -104,15 +104,10 @@ class _TrxTarget:
             if start is not None and finish is not None:
                 self.run.duration = max((finish - start).total_seconds(), 0.0)
 
-    def data(self, data: str) -> None:
-        if self.text is not None:
-            self.text.append(data)
-
     def end(self, tag: str) -> None:
         tag = tag.rpartition("}")[2]
-        if tag in _TEXTS and self.case is not None and self.text is not None:
-            value = clean_text("".join(self.text).strip())
-            self.text = None
+        if tag in _TEXTS and self.case is not None:
+            value = clean_text(self.text.pop().strip())
             if tag == "Message":
                 self.case.message = value
             elif tag == "StackTrace":
@@ -127,9 +122,6 @@ class _TrxTarget:
             self.case = None
         elif tag == "UnitTest":
             self.test_id = None
-
-    def close(self) -> None:
-        """Called by the parser at the end of the document; :meth:`finish` builds."""
 
     def finish(self) -> TestRun:
         """Join results with their definitions and group them by test class."""

@@ -1,11 +1,16 @@
-"""Hardened, streaming XML: refuse any DTD with defusedxml, then parse with expat in C.
+"""Hardened, streaming XML: refuse any DTD with defusedxml, then parse with expat.
 
 DTDs are the only way to declare entities, so a document whose prolog has no
 ``<!DOCTYPE`` cannot expand entities (billion laughs) or fetch external ones
 (XXE). The prolog is therefore checked by defusedxml's parser with
-``forbid_dtd=True``; the body is then fed chunk by chunk to the C-accelerated
-parser with a small callback target that keeps no tree, so memory stays
+``forbid_dtd=True``; the body is then fed chunk by chunk to an expat parser
+(which refuses DTDs and entity declarations too, should one slip through)
+that calls a small target object back and keeps no tree, so memory stays
 bounded whatever the file size.
+
+Speed: character data costs a Python call per text run, so targets switch
+the text handler on only inside the elements whose text they keep (a bound
+``list.append``, no Python frame at all), via :class:`TextCapture`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Protocol
-from xml.etree.ElementTree import ParseError, XMLParser
+from typing import BinaryIO, Final, Protocol
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ErrorString, ExpatError, ParserCreate, XMLParserType
 
 # defusedxml ships no type information (types-defusedxml would provide it).
 from defusedxml import (  # type: ignore[import-untyped]
@@ -31,12 +37,39 @@ _POSITION: Final = re.compile(r": line \d+, column \d+$")
 
 
 class XMLTarget(Protocol):
-    """What :class:`xml.etree.ElementTree.XMLParser` calls back."""
+    """What :func:`feed` calls back: expat's start and end element handlers."""
+
+    text: TextCapture
 
     def start(self, tag: str, attrib: dict[str, str]) -> None: ...
     def end(self, tag: str) -> None: ...
-    def data(self, data: str) -> None: ...
-    def close(self) -> Any: ...
+
+
+class TextCapture:
+    """Collects the text of the elements a target asks for, and only those."""
+
+    __slots__ = ("_parser", "_buffers")
+
+    def __init__(self) -> None:
+        self._parser: XMLParserType = ParserCreate()  # replaced by attach()
+        self._buffers: list[list[str]] = []
+
+    def attach(self, parser: XMLParserType) -> None:
+        """Collect from ``parser`` from now on."""
+        self._parser = parser
+        self._buffers.clear()
+
+    def push(self, initial: str | None = None) -> None:
+        """Start collecting text (nested pushes collect separately)."""
+        buffer = [] if initial is None else [initial]
+        self._buffers.append(buffer)
+        self._parser.CharacterDataHandler = buffer.append
+
+    def pop(self) -> str:
+        """Stop collecting the innermost text and return it."""
+        buffer = self._buffers.pop()
+        self._parser.CharacterDataHandler = self._buffers[-1].append if self._buffers else None
+        return "".join(buffer)
 
 
 class _RootReached(Exception):
@@ -67,10 +100,26 @@ def _refused(path: Path, exc: Exception) -> ResultFileError:
     )
 
 
-def _parse_error(path: Path, exc: ParseError) -> ResultFileError:
+def _parse_error(path: Path, exc: ParseError | ExpatError) -> ResultFileError:
+    if isinstance(exc, ExpatError):
+        return ResultFileError(
+            path, f"not well-formed XML: {ErrorString(exc.code)}", line=exc.lineno
+        )
     line = exc.position[0] if getattr(exc, "position", None) else None
     reason = _POSITION.sub("", str(exc))
     return ResultFileError(path, f"not well-formed XML: {reason}", line=line)
+
+
+def _refuse_doctype(name: str, system_id: str | None, public_id: str | None, _: bool) -> None:
+    raise DTDForbidden(name, system_id, public_id)
+
+
+def _refuse_entity(name: str, *_: object) -> None:
+    raise EntitiesForbidden(name, None, None, None, None, None)
+
+
+def _refuse_external(context: str, base: str | None, system_id: str | None, *_: object) -> int:
+    raise ExternalReferenceForbidden(context, base, system_id, None)
 
 
 def read_prolog(path: Path, stream: BinaryIO) -> tuple[str, list[bytes]]:
@@ -117,16 +166,27 @@ def feed(path: Path, target: XMLTarget) -> Iterator[None]:
     try:
         with path.open("rb") as stream:
             _, head = read_prolog(path, stream)
-            parser = XMLParser(target=target)
+            parser = ParserCreate()
+            parser.buffer_text = True
+            parser.buffer_size = CHUNK_SIZE
+            parser.StartElementHandler = target.start
+            parser.EndElementHandler = target.end
+            parser.StartDoctypeDeclHandler = _refuse_doctype
+            parser.EntityDeclHandler = _refuse_entity
+            parser.ExternalEntityRefHandler = _refuse_external
+            target.text.attach(parser)
             try:
                 for chunk in head:
-                    parser.feed(chunk)
+                    parser.Parse(chunk, False)
                     yield None
                 while chunk := stream.read(CHUNK_SIZE):
-                    parser.feed(chunk)
+                    parser.Parse(chunk, False)
                     yield None
-                parser.close()
-            except ParseError as exc:
+                parser.Parse(b"", True)
+            except ExpatError as exc:
                 raise _parse_error(path, exc) from None
+            except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+                # pragma: no cover - read_prolog refuses these first
+                raise _refused(path, exc) from None
     except OSError as exc:
         raise ResultFileError(path, f"cannot read the file: {exc.strerror or exc}") from None

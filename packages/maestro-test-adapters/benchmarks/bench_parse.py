@@ -1,0 +1,215 @@
+"""Parsing benchmark: maestro-test-adapters against junitparser, side by side.
+
+Inputs: the 4,239-case ``jest-test-results.xml`` of the shared fixtures and a
+generated JUnit XML file of about 100 MB (Surefire-like: one suite per class,
+2% failures with stack traces and captured output). Each measurement runs in
+a fresh Python process so its peak resident memory is its own; the table
+reports the median time of the runs, records (test cases) per second and the
+process's peak RSS (the interpreter with the library imported is the
+"baseline" row).
+
+Contenders:
+
+* ``maestro read_results``: builds the whole :class:`TestRun` in memory.
+* ``maestro iter_results``: streams ``(suite, result)`` pairs, bounded memory.
+* ``junitparser``: ``JUnitXml.fromfile`` and a walk over every case reading
+  name, classname, time and result, the same facts the model holds.
+
+Run: ``uv run python packages/maestro-test-adapters/benchmarks/bench_parse.py``
+(``--size-mb 10 --runs 1`` for a quick look).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+JEST_FIXTURE = (
+    REPO_ROOT
+    / ".."
+    / "shared"
+    / "fixtures"
+    / "test-results"
+    / "test-reporter"
+    / "jest-test-results.xml"
+)
+
+# Each contender parses the file once and prints its count, seconds and peak RSS.
+WORKER = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from pathlib import Path
+
+    contender, path, repeat = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+
+    def maestro_read():
+        from maestro_test_adapters import read_results
+        run = read_results(path, format="junit")
+        return sum(len(suite.tests) for suite in run.suites)
+
+    def maestro_stream():
+        from maestro_test_adapters import iter_results
+        count = 0
+        for _suite, _result in iter_results(path, format="junit"):
+            count += 1
+        return count
+
+    def junitparser_walk():
+        import junitparser
+        xml = junitparser.JUnitXml.fromfile(str(path))
+        suites = [xml] if isinstance(xml, junitparser.TestSuite) else xml
+        count = 0
+        for suite in suites:
+            for case in suite:
+                count += 1
+                case.name, case.classname, case.time
+                for outcome in case.result:
+                    outcome.message
+        return count
+
+    def baseline():
+        import maestro_test_adapters, junitparser  # noqa: F401
+        return 0
+
+    work = {
+        "maestro read_results": maestro_read,
+        "maestro iter_results": maestro_stream,
+        "junitparser": junitparser_walk,
+        "baseline": baseline,
+    }[contender]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        count = work()
+        times.append(time.perf_counter() - start)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"count": count, "times": times, "peak_mib": peak_kib / 1024}))
+    """
+)
+
+CONTENDERS = ("maestro read_results", "maestro iter_results", "junitparser")
+
+
+def generate(path: Path, size_mb: int) -> int:
+    """Write a Surefire-like JUnit XML file of about ``size_mb`` MB; return its case count."""
+    target = size_mb * 1_000_000
+    cases = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="generated">\n')
+        suite = 0
+        while out.tell() < target:
+            name = f"com.example.service.module{suite % 97}.Service{suite}Test"
+            out.write(
+                f'  <testsuite name="{name}" tests="40" failures="1" errors="0" skipped="1"'
+                f' time="2.5" timestamp="2026-11-27T10:00:00">\n'
+            )
+            for case in range(40):
+                head = f'    <testcase name="shouldHandleCase{case}_withInput" classname="{name}"'
+                if case == 7:
+                    trace = "".join(
+                        f"\tat {name}.shouldHandleCase{case}_withInput({name[-20:]}.java:{40 + i})\n"
+                        for i in range(12)
+                    )
+                    out.write(
+                        f'{head} time="0.153">\n      <failure message="expected: &lt;200&gt; but'
+                        f' was: &lt;500&gt;" type="org.opentest4j.AssertionFailedError">'
+                        f"org.opentest4j.AssertionFailedError: expected: &lt;200&gt;\n{trace}"
+                        "</failure>\n      <system-out>request id 42\nresponse 500\n</system-out>\n"
+                        "    </testcase>\n"
+                    )
+                elif case == 13:
+                    out.write(f'{head} time="0"><skipped message="disabled"/></testcase>\n')
+                else:
+                    out.write(f'{head} time="0.0{case % 10}1"/>\n')
+                cases += 1
+            out.write("  </testsuite>\n")
+            suite += 1
+        out.write("</testsuites>\n")
+    return cases
+
+
+def measure(contender: str, path: Path, repeat: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, contender, str(path), str(repeat)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout)
+    return result
+
+
+def bench(label: str, path: Path, runs: int, repeat: int) -> list[list[str]]:
+    rows = []
+    medians: dict[str, float] = {}
+    for contender in CONTENDERS:
+        times: list[float] = []
+        peaks: list[float] = []
+        count = 0
+        for _ in range(runs):
+            result = measure(contender, path, repeat)
+            times.extend(result["times"])
+            peaks.append(result["peak_mib"])
+            count = int(result["count"])
+        median = statistics.median(times)
+        medians[contender] = median
+        rows.append(
+            [
+                label,
+                contender,
+                f"{count:,}",
+                f"{median:.3f}",
+                f"{count / median:,.0f}",
+                "",
+                f"{max(peaks):,.0f}",
+            ]
+        )
+    for row in rows:
+        row[5] = f"{medians['junitparser'] / medians[row[1]]:.1f}x"
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=int, default=100, help="size of the generated file")
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per contender")
+    args = parser.parse_args()
+    if not JEST_FIXTURE.is_file():
+        sys.exit(f"missing fixture {JEST_FIXTURE}: the shared fixtures must sit beside the repo")
+    baseline = measure("baseline", JEST_FIXTURE, 1)["peak_mib"]
+    rows = bench("jest-test-results.xml (615 KB)", JEST_FIXTURE, args.runs, 10)
+    with tempfile.TemporaryDirectory() as folder:
+        big = Path(folder) / "generated.xml"
+        generate(big, args.size_mb)
+        size = big.stat().st_size / 1_000_000
+        rows += bench(f"generated ({size:.0f} MB)", big, args.runs, 1)
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {platform.system()},"
+        f" Python {platform.python_version()}; median of {args.runs} process(es);"
+        f" baseline RSS (interpreter + imports) {baseline:.0f} MiB.\n"
+    )
+    header = [
+        "input",
+        "parser",
+        "records",
+        "median s",
+        "records/s",
+        "vs junitparser",
+        "peak RSS MiB",
+    ]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
