@@ -159,8 +159,12 @@ class JsonlLog:
         self._lock_file()
         try:
             self._open_active()
-        finally:
-            self._unlock_file()
+        except BaseException:
+            if self._fd >= 0:
+                os.close(self._fd)
+            os.close(self._lock_fd)  # also drops the lock
+            raise
+        self._unlock_file()
         self._flusher: threading.Thread | None = None
         self._wake = threading.Event()
         if durability != "always" or shared:

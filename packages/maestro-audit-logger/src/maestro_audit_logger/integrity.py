@@ -70,7 +70,7 @@ def normalize_key(key: bytes | str | None) -> bytes | None:
         raise ConfigError(f"key must be bytes or str, not {type(key).__name__}")
     if len(key) < MIN_KEY_BYTES:
         raise ConfigError(
-            f"key is {len(key)} bytes; use at least {MIN_KEY_BYTES} "
+            f"key is {len(key)} bytes; it must be at least {MIN_KEY_BYTES} bytes "
             "(for example secrets.token_bytes(32))"
         )
     return bytes(key)
@@ -251,6 +251,8 @@ def _seq_of(line: bytes) -> int | None:
 
 def _links(chain: Chain, previous: bytes, line: bytes | None) -> bool:
     if line is None or len(line) <= TAIL_LEN or not line.endswith(b'"}\n'):
+        return False
+    if not line.startswith(CHAIN_FIELD, len(line) - TAIL_LEN):
         return False
     return hmac.compare_digest(chain._mac(previous + line[:-TAIL_LEN]), line[-67:-3])
 
@@ -488,7 +490,12 @@ def _verify_files(
             try:
                 for line in lines:
                     value = line[-67:-3]
-                    if not compare(mac(previous + line[:-TAIL_LEN]), value):
+                    if (
+                        not compare(mac(previous + line[:-TAIL_LEN]), value)
+                        # the few bytes outside the seal must be exactly what the writer puts
+                        or not line.endswith(b'"}\n')
+                        or not line.startswith(CHAIN_FIELD, len(line) - TAIL_LEN)
+                    ):
                         if line[-1:] != b"\n":
                             raise _Failure(
                                 Problem.TRUNCATED,
