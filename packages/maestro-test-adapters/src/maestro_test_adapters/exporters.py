@@ -84,7 +84,7 @@ def _counts(results: list[TestResult]) -> str:
 def iter_junit_xml(run: TestRun) -> Iterator[str]:
     """Yield the JUnit XML document of ``run`` in pieces (for large runs)."""
     everything = [result for suite in run.suites for result in suite.tests]
-    duration = run.duration or sum(suite.duration for suite in run.suites)
+    duration = run.duration or sum(_suite_seconds(suite) for suite in run.suites)
     head = f'<testsuites {_counts(everything)} time="{_seconds(duration)}"'
     if run.started_at is not None:
         head += f' timestamp="{_attr(run.started_at.isoformat())}"'
@@ -101,7 +101,7 @@ def iter_junit_xml(run: TestRun) -> Iterator[str]:
 
 
 def _suite(suite: TestSuite) -> Iterator[str]:
-    duration = suite.duration or sum(result.duration for result in suite.tests)
+    duration = _suite_seconds(suite)
     head = f'  <testsuite name="{_attr(suite.name)}" {_counts(suite.tests)}'
     head += f' time="{_seconds(duration)}"'
     if suite.started_at is not None:
@@ -121,6 +121,10 @@ def _suite(suite: TestSuite) -> Iterator[str]:
     if suite.stderr:
         yield f"    <system-err>{_text(suite.stderr)}</system-err>\n"
     yield "  </testsuite>\n"
+
+
+def _suite_seconds(suite: TestSuite) -> float:
+    return suite.duration or sum(result.duration for result in suite.tests)
 
 
 def _case(result: TestResult) -> str:
