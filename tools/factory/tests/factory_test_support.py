@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 FACTORY = [sys.executable, "-m", "maestro_factory.cli"]
 
@@ -222,3 +223,12 @@ def run_factory(
         timeout=600,
         check=False,
     )
+
+
+def audit_records(root: Path) -> list[dict[str, Any]]:
+    """The release audit log of *root*, read with maestro-audit-logger after checking its chain."""
+    from maestro_audit_logger import read_events, verify
+
+    path = root / "build" / "audit" / "release-audit.jsonl"
+    assert verify(path).ok, f"the audit log {path} does not verify"
+    return [event.to_dict() for event in read_events(path)]

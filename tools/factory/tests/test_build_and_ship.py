@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from factory_test_support import git, make_workspace, run_factory, write_package
+from factory_test_support import audit_records, git, make_workspace, run_factory, write_package
 
 
 def test_build_checks_and_smoke_tests_every_wheel_and_extra(tmp_path: Path) -> None:
@@ -77,10 +76,7 @@ def test_ship_runs_the_whole_release_on_the_embedded_index(tmp_path: Path) -> No
         p.name for p in (root / "dist").glob("*/*") if p.name.endswith((".whl", ".tar.gz"))
     )
     assert (root / "build" / "site" / "index.html").is_file()
-    records = [
-        json.loads(line)
-        for line in (root / "build" / "audit" / "release-audit.jsonl").read_text().splitlines()
-    ]
+    records = audit_records(root)
     assert sum(r["action"] == "publish" for r in records) == 6
     assert git(root, "tag", "--list") == ""  # the embedded index is a demo: no release tags
 

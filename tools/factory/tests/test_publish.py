@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
-from factory_test_support import PypiServer, git, run_factory, start_flaky_proxy, start_pypiserver
+from factory_test_support import (
+    PypiServer,
+    audit_records,
+    git,
+    run_factory,
+    start_flaky_proxy,
+    start_pypiserver,
+)
 
 FAST_RETRY = ("--retry-delay", "0.05")
 
@@ -26,11 +32,6 @@ def dist_files(root: Path) -> dict[str, Path]:
         for path in (root / "dist").glob("*/*")
         if path.name.endswith((".whl", ".tar.gz"))
     }
-
-
-def audit_records(root: Path) -> list[dict[str, object]]:
-    path = root / "build" / "audit" / "release-audit.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def test_first_publish_uploads_everything_and_records_it(

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self, TypeVar
 
-from maestro_audit_logger.core import AuditLogger
-from maestro_audit_logger.models import Actor, Resource
+from maestro_audit_logger import Actor, AuditLogger, Resource
 from maestro_resilience import ExponentialBackoff, RetryEvent, RetryExhaustedError, retry
 
 from maestro_factory.errors import TransientIndexError
