@@ -60,8 +60,9 @@ def demo_history(store: ResultStore, builds: int = 40) -> None:
                                message=message, attempts=attempts)
                 )  # fmt: skip
             suites.append(TestSuite(file, results, file=file))
-        run = TestRun("pytest", started_at=start + timedelta(hours=6 * build),
-                      duration=sum(r.duration for s in suites for r in s.tests), suites=suites)  # fmt: skip
+        duration = sum(r.duration for s in suites for r in s.tests)
+        started = start + timedelta(hours=6 * build)
+        run = TestRun("pytest", started_at=started, duration=duration, suites=suites)
         commit = f"{build // 2:07x}c0ffee"  # two builds per commit: re-runs of one commit
         store.ingest(run, tags=RunTags(project="shop", branch="main", commit=commit,
                                        build=str(1000 + build), environment="py3.11"),

@@ -92,6 +92,9 @@ class Batch:
     attachments: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
+_STATUS_TEXT: dict[Status, str] = {status: status.value for status in Status}
+
+
 class RowBuilder:
     """Turns ``(suite, result)`` pairs into batches of rows, counting as it goes.
 
@@ -100,64 +103,95 @@ class RowBuilder:
     >>> from maestro_test_adapters.models import TestResult, TestSuite
     >>> builder = RowBuilder()
     >>> suite = TestSuite("s")
-    >>> for status in (Status.PASSED, Status.FAILED):
-    ...     builder.add(suite, TestResult("s::t", "t", status, message="boom"))
-    >>> [row[0] for row in builder.take().tests], builder.counts["failed"]
-    (['s::t', 's::t [2]'], 1)
+    >>> pairs = [(suite, TestResult("s::t", "t", s, message="boom"))
+    ...          for s in (Status.PASSED, Status.FAILED)]
+    >>> builder.fill(iter(pairs), limit=10)
+    True
+    >>> [row[0] for row in builder.take().tests], builder.counts["failed"], builder.total
+    (['s::t', 's::t [2]'], 1, 2)
     """
 
     def __init__(self) -> None:
-        self.counts: dict[str, int] = dict.fromkeys((s.value for s in Status), 0)
-        self.counts["flaky"] = 0
-        self.total = 0
+        self._by_status: dict[Status, int] = dict.fromkeys(Status, 0)
+        self._flaky = 0
         self._seen: dict[str, int] = {}
         self._batch = Batch()
 
-    def __len__(self) -> int:
-        """Number of results in the pending batch."""
-        return len(self._batch.tests)
+    @property
+    def total(self) -> int:
+        """Results added so far."""
+        return sum(self._by_status.values())
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Results added so far per final status, plus ``flaky``."""
+        counts = {status.value: count for status, count in self._by_status.items()}
+        counts["flaky"] = self._flaky
+        return counts
 
     def take(self) -> Batch:
         """Return the pending batch and start a new one."""
         batch, self._batch = self._batch, Batch()
         return batch
 
-    def add(self, suite: TestSuite, result: TestResult) -> None:
-        """Add one result of ``suite`` to the pending batch."""
+    def fill(self, pairs: Iterator[tuple[TestSuite, TestResult]], limit: int) -> bool:
+        """Add pairs until the pending batch holds ``limit`` results.
+
+        Returns:
+            ``True`` when ``pairs`` is exhausted.
+        """
+        # The hot loop of every ingest: locals instead of attribute look-ups,
+        # and the rare cases (retries, failures, attachments) out of line.
         batch = self._batch
-        uid = result.test_id
-        seen = self._seen.get(uid, 0) + 1
-        self._seen[uid] = seen
-        if seen > 1:
-            uid = f"{uid} [{seen}]"
+        add_test = batch.tests.append
+        add_result = batch.results.append
+        seen = self._seen
+        by_status = self._by_status
+        text = _STATUS_TEXT
+        passed = Status.PASSED
         index = len(batch.tests)
-        batch.tests.append(
-            (
-                uid,
-                suite.name,
-                result.name,
-                result.classname or "",
-                result.file or suite.file or "",
-                result.line,
-            )
-        )
-        status = result.status
-        self.counts[status] += 1
-        self.total += 1
-        earlier = result.attempts
-        flaky = 0
-        if earlier:
-            flaky = int(status is Status.PASSED and any(a.status.is_failure for a in earlier))
-            self.counts["flaky"] += flaky
-            for number, attempt in enumerate(earlier, start=1):
-                batch.attempts.append(
-                    (index, number, attempt.status.value, attempt.duration,
-                     clip(attempt.message))
-                )  # fmt: skip
-                batch.attachments.extend(
-                    (index, a.name or "", a.path, a.media_type) for a in attempt.attachments
+        for suite, result in pairs:
+            uid = result.test_id
+            if uid in seen:
+                seen[uid] += 1
+                uid = f"{uid} [{seen[uid]}]"
+            else:
+                seen[uid] = 1
+            add_test(
+                (
+                    uid,
+                    suite.name,
+                    result.name,
+                    result.classname or "",
+                    result.file or suite.file or "",
+                    result.line,
                 )
-        batch.results.append((status.value, result.duration, len(earlier) + 1, flaky))
+            )
+            status = result.status
+            by_status[status] += 1
+            earlier = result.attempts
+            flaky = 0
+            if earlier or status is not passed or result.attachments:
+                flaky = self._add_details(batch, index, result)
+            add_result((text[status], result.duration, len(earlier) + 1, flaky))
+            index += 1
+            if index >= limit:
+                return False
+        return True
+
+    def _add_details(self, batch: Batch, index: int, result: TestResult) -> int:
+        status = result.status
+        earlier = result.attempts
+        flaky = int(status is Status.PASSED and any(a.status.is_failure for a in earlier))
+        self._flaky += flaky
+        for number, attempt in enumerate(earlier, start=1):
+            batch.attempts.append(
+                (index, number, _STATUS_TEXT[attempt.status], attempt.duration,
+                 clip(attempt.message))
+            )  # fmt: skip
+            batch.attachments.extend(
+                (index, a.name or "", a.path, a.media_type) for a in attempt.attachments
+            )
         if status is not Status.PASSED:
             batch.details.append(
                 (
@@ -169,10 +203,10 @@ class RowBuilder:
                     normalize_message(result.message or result.traceback or ""),
                 )
             )
-        if result.attachments:
-            batch.attachments.extend(
-                (index, a.name or "", a.path, a.media_type) for a in result.attachments
-            )
+        batch.attachments.extend(
+            (index, a.name or "", a.path, a.media_type) for a in result.attachments
+        )
+        return flaky
 
 
 def resolve_tags(

@@ -103,7 +103,7 @@ class ResultStore:
             self._conn = sqlite3.connect(self._path, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self._path!r}: {exc}") from exc
-        self._test_ids: dict[tuple[str, str], int] = {}
+        self._test_ids: dict[str, dict[str, int]] = {}
         self._reason_ids: dict[str, int] = {}
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -354,26 +354,30 @@ class ResultStore:
     def _intern_tests(
         self, project: str, metas: Sequence[tuple[str, str, str, str, str, int | None]]
     ) -> list[int]:
-        cache = self._test_ids
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        missing = [meta for meta in metas if (project, meta[0]) not in cache]
-        if missing:
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO tests (project, uid, suite, name, classname, "
-                "file, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(project, *meta) for meta in missing],
-            )
-            uids = [meta[0] for meta in missing]
-            for start in range(0, len(uids), _IN_CHUNK):
-                chunk = uids[start : start + _IN_CHUNK]
-                marks = ", ".join("?" * len(chunk))
-                for uid, test_id in self._conn.execute(
+        if sum(len(ids) for ids in self._test_ids.values()) > _CACHE_LIMIT:
+            self._test_ids.clear()
+        known = self._test_ids.setdefault(project, {})
+        try:  # the common case: every test of this run was seen before
+            return [known[meta[0]] for meta in metas]
+        except KeyError:
+            pass
+        missing = [meta for meta in metas if meta[0] not in known]
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO tests (project, uid, suite, name, classname, "
+            "file, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(project, *meta) for meta in missing],
+        )
+        uids = [meta[0] for meta in missing]
+        for start in range(0, len(uids), _IN_CHUNK):
+            chunk = uids[start : start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            known.update(
+                self._conn.execute(
                     f"SELECT uid, id FROM tests WHERE project = ? AND uid IN ({marks})",
                     [project, *chunk],
-                ):
-                    cache[(project, uid)] = test_id
-        return [cache[(project, meta[0])] for meta in metas]
+                )
+            )
+        return [known[meta[0]] for meta in metas]
 
     def _intern_reasons(self, reasons: Iterable[str]) -> dict[str, int]:
         cache = self._reason_ids
@@ -1114,13 +1118,9 @@ def _fill(
 ) -> bool:
     """Add up to one batch of pairs to ``builder``; return whether input ended."""
     try:
-        for suite, result in pairs:
-            builder.add(suite, result)
-            if len(builder) >= _BATCH:
-                return False
+        return builder.fill(pairs, _BATCH)
     except _reading.READ_ERRORS as exc:
         raise IngestError(source, _reading.describe(exc, source)) from exc
-    return True
 
 
 def _scope(project: str | None, branch: str | None) -> tuple[str, list[Any]]:
