@@ -71,9 +71,12 @@ class _Suite:
 class _JUnitTarget:
     """Callback target for the C XML parser; no tree is kept."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, collect: bool) -> None:
         self.path = path
         self.run = TestRun("junit")
+        # collect: results go straight into their suite's tests (read);
+        # otherwise into ``out`` as (suite, result) pairs for the streamer.
+        self.collect = collect
         self.out: list[SuiteResult] = []
         self.stack: list[_Suite] = []
         self.case: TestResult | None = None
@@ -291,7 +294,10 @@ class _JUnitTarget:
             self._flush(suite)
         if case.line is None:
             suite.emitted = True
-            self.out.append((suite.model, case))
+            if self.collect:
+                suite.model.tests.append(case)
+            else:
+                self.out.append((suite.model, case))
         else:  # may be followed by its retries
             pending.append(case)
 
@@ -305,7 +311,10 @@ class _JUnitTarget:
             result = _merge_retries(pending)
         pending.clear()
         suite.emitted = True
-        self.out.append((suite.model, result))
+        if self.collect:
+            suite.model.tests.append(result)
+        else:
+            self.out.append((suite.model, result))
 
     # -- properties ---------------------------------------------------------------
 
@@ -380,7 +389,7 @@ def _attachment(reference: str) -> Attachment:
 
 def stream(path: Path) -> Iterator[SuiteResult]:
     """Yield ``(suite, result)`` pairs; memory stays bounded by one chunk."""
-    target = _JUnitTarget(path)
+    target = _JUnitTarget(path, collect=False)
     out = target.out
     for _ in feed(path, target):
         if out:
@@ -391,10 +400,7 @@ def stream(path: Path) -> Iterator[SuiteResult]:
 
 def read(path: Path) -> TestRun:
     """Read a whole JUnit XML file into a run."""
-    target = _JUnitTarget(path)
-    out = target.out
+    target = _JUnitTarget(path, collect=True)
     for _ in feed(path, target):
-        for suite, result in out:
-            suite.tests.append(result)
-        out.clear()
+        pass
     return target.close()
