@@ -136,3 +136,25 @@ def test_progress_stays_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert proc.stderr == ""
     assert proc.stdout.startswith("ingested 1 run(s)")
+
+
+def test_progress_is_shown_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    sources = [_junit(tmp_path / f"r{i}.xml", {f"t{i}": "passed"}) for i in range(3)]
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "maestro_test_result_aggregator", "ingest", "--db",
+         str(tmp_path / "tty.db"), *map(str, sources)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+        timeout=120,
+    )  # fmt: skip
+    os.close(follower)
+    shown = os.read(leader, 65536).decode()
+    os.close(leader)
+    assert proc.returncode == 0
+    assert "\ringesting 3/3 files, 3 results" in shown

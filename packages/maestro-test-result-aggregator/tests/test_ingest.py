@@ -254,3 +254,36 @@ def test_wal_and_busy_timeout_are_on(store: ResultStore) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
     assert isinstance(conn, sqlite3.Connection)
+
+
+def test_any_iterable_of_sources_is_accepted(store: ResultStore) -> None:
+    names = ("junitparser/jenkins.xml", "junitparser/pytest_error.xml")
+    report = store.ingest((FIXTURES / name for name in names), use_ci_environment=False)
+    assert report.new_runs == 2
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"GITLAB_CI": "true", "CI_PROJECT_PATH": "g/shop", "CI_COMMIT_REF_NAME": "dev",
+             "CI_COMMIT_SHA": "f00", "CI_PIPELINE_ID": "12", "CI_JOB_URL": "https://gl/j/1"},
+            ("g/shop", "dev", "f00", "12", "https://gl/j/1"),
+        ),
+        (
+            {"JENKINS_URL": "https://ci", "JOB_NAME": "shop", "GIT_BRANCH": "origin/main",
+             "GIT_COMMIT": "abc", "BUILD_NUMBER": "7", "BUILD_URL": "https://ci/7"},
+            ("shop", "origin/main", "abc", "7", "https://ci/7"),
+        ),
+        (
+            {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_REF_NAME": "1/merge",
+             "GITHUB_HEAD_REF": "feature", "GITHUB_SHA": "s", "GITHUB_RUN_ID": "5",
+             "MAESTRO_RESULTS_PROJECT": "override"},
+            ("override", "feature", "s", "5", "https://github.com/o/r/actions/runs/5"),
+        ),
+        ({"CI": "true"}, ("", "", "", "", "")),
+    ],
+)  # fmt: skip
+def test_ci_services_are_recognised(environ: dict[str, str], expected: tuple[str, ...]) -> None:
+    tags = RunTags.from_environment(environ)
+    assert (tags.project, tags.branch, tags.commit, tags.build, tags.ci_url) == expected
