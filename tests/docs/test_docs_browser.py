@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,11 +94,12 @@ def session(browser: Browser) -> Iterator[Session]:
             recorded.foreign_requests.append(route.request.url)
             route.abort()
 
+    def console(message: Any) -> None:
+        if message.type == "error":
+            recorded.console_errors.append(message.text)
+
     context.route("**/*", guard)
-    page.on(
-        "console",
-        lambda message: message.type == "error" and recorded.console_errors.append(message.text),
-    )
+    page.on("console", console)
     page.on("pageerror", lambda error: recorded.console_errors.append(str(error)))
     page.set_default_timeout(TIMEOUT_MS)
     try:
@@ -109,18 +109,25 @@ def session(browser: Browser) -> Iterator[Session]:
 
 
 def public_symbols(built_site: BuiltSite, hook: ModuleType, repo_root: Path) -> dict[str, str]:
-    """Pick, per package site folder, one object its API page documents (a class if any)."""
+    """Pick, per package, one object its API page documents (a class if any).
+
+    Returns a mapping of the object's anchor on the site (``<site_dir>/api/index.html#
+    <import_name>.<Name>``) to ``Name``.
+    """
     index = json.loads(built_site.read("search/search_index.json"))
     symbols: dict[str, str] = {}
     for package in hook.discover_packages(repo_root):
-        pattern = re.compile(
-            rf"^{re.escape(package.site_dir)}/api/index\.html#{package.import_name}\.(\w+)$"
-        )
-        names = [m[1] for entry in index["docs"] if (m := pattern.match(entry["location"]))]
-        names = [name for name in names if not name.startswith("_")]
+        page = f"{package.site_dir}/api/index.html#{package.import_name}."
+        names = [
+            entry["location"].removeprefix(page)
+            for entry in index["docs"]
+            if entry["location"].startswith(page)
+        ]
+        names = [name for name in names if name.isidentifier() and not name.startswith("_")]
         assert names, f"{package.distribution}: its API page documents no public object"
         classes = [name for name in names if name[0].isupper() and not name.isupper()]
-        symbols[package.site_dir] = (classes or names)[0]
+        symbol = (classes or names)[0]
+        symbols[page + symbol] = symbol
     return symbols
 
 
@@ -187,19 +194,15 @@ def test_api_page_shows_a_documented_class_with_its_signature(
     pytest.fail(f"no API page shows a class: {checked}")
 
 
-def search(page: Page, text: str) -> list[tuple[str, str]]:
-    """Type ``text`` in the search box and return ``(href, text)`` of the results."""
+def search(page: Page, text: str) -> list[str]:
+    """Type ``text`` in the search box like a user and return the results' links."""
     box = page.locator("input.md-search__input")
     box.click()
     box.fill("")
     box.press_sequentially(text, delay=20)
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for(state="visible")
+    page.locator(".md-search-result__item").first.wait_for(state="visible")
     links = page.locator(".md-search-result__item a")
-    return [
-        (links.nth(index).get_attribute("href") or "", links.nth(index).inner_text())
-        for index in range(links.count())
-    ]
+    return [links.nth(index).get_attribute("href") or "" for index in range(links.count())]
 
 
 def test_search_finds_a_public_symbol_of_every_package(
@@ -211,9 +214,9 @@ def test_search_finds_a_public_symbol_of_every_package(
 ) -> None:
     page = session.page
     page.goto(site_url + "index.html", wait_until="networkidle")
-    for site_dir, symbol in public_symbols(built_site, hook, repo_root).items():
+    for anchor, symbol in public_symbols(built_site, hook, repo_root).items():
         results = search(page, symbol)
-        hits = [href for href, text in results if f"{site_dir}/api/" in href and symbol in text]
-        assert hits, f"searching {symbol!r} found no API page in {site_dir}: {results}"
+        found = {f"{url.path.lstrip('/')}#{url.fragment}" for url in map(urlsplit, results)}
+        assert anchor in found, f"searching {symbol!r} did not find {anchor}: {results}"
     assert session.console_errors == []
     assert session.foreign_requests == []
