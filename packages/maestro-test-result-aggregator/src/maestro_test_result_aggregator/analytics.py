@@ -51,6 +51,11 @@ def to_dataframe(
     Raises:
         MissingExtraError: pandas is not installed.
         ValueError: Unknown ``kind``.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> frame = to_dataframe(demo_store(), "results", last=2)
+    >>> frame.groupby("name")["duration"].max().to_dict()["test_search"]
+    2.0
     """
     try:
         import pandas as pd

@@ -11,23 +11,47 @@ from pathlib import Path
 
 
 class AggregatorError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    >>> from maestro_test_result_aggregator import ResultStore
+    >>> try:
+    ...     ResultStore(":memory:").run("latest")
+    ... except AggregatorError as exc:
+    ...     print(type(exc).__name__)
+    RunNotFoundError
+    """
 
 
 class StoreError(AggregatorError):
-    """The store cannot be opened or used (not SQLite, not a result store)."""
+    """The store cannot be opened or used (not SQLite, not a result store).
+
+    >>> issubclass(StoreVersionError, StoreError)
+    True
+    """
 
 
 class StoreVersionError(StoreError):
-    """The store was written by a newer release with a newer schema."""
+    """The store was written by a newer release with a newer schema.
+
+    >>> str(StoreVersionError("the store has schema version 9"))
+    'the store has schema version 9'
+    """
 
 
 class RunNotFoundError(AggregatorError, LookupError):
-    """A run reference (id, build, ``latest``) matched no run in the store."""
+    """A run reference (id, build, ``latest``) matched no run in the store.
+
+    >>> issubclass(RunNotFoundError, LookupError)
+    True
+    """
 
 
 class MissingExtraError(AggregatorError, ImportError):
-    """An optional feature needs an extra that is not installed."""
+    """An optional feature needs an extra that is not installed.
+
+    >>> issubclass(MissingExtraError, ImportError)
+    True
+    """
 
 
 class IngestError(AggregatorError):

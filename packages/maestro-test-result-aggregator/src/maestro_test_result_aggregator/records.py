@@ -85,6 +85,12 @@ class IngestedRun(_Record):
         run_id: Id of the stored run (of the earlier copy for a duplicate).
         results: Number of test results in the input.
         duplicate: ``True`` when the same content was already in the store.
+
+    >>> from maestro_test_adapters.models import TestRun
+    >>> from maestro_test_result_aggregator import ResultStore
+    >>> store = ResultStore(":memory:")
+    >>> [store.ingest(TestRun("pytest")).ingested[0].duplicate for _ in range(2)]
+    [False, True]
     """
 
     source: str
@@ -95,7 +101,10 @@ class IngestedRun(_Record):
 
 @dataclass(frozen=True)
 class IngestFailure(_Record):
-    """One input that could not be ingested, and why."""
+    """One input that could not be ingested, and why.
+    >>> IngestFailure("a.xml", "line 3: not well-formed XML").reason
+    'line 3: not well-formed XML'
+    """
 
     source: str
     reason: str
@@ -147,7 +156,13 @@ class IngestReport(_Record):
 
 @dataclass(frozen=True)
 class TestOutcome(_Record):
-    """The result of one test in one run."""
+    """The result of one test in one run.
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> outcome = store.results("6", status="failed")[0]
+    >>> outcome.name, outcome.status, outcome.message
+    ('test_refund', 'failed', 'AssertionError: 19.99 != 20.00')
+    """
 
     __test__ = False
 
@@ -167,6 +182,12 @@ class TestStats(_Record):
     """History of one test over a window of runs.
 
     ``pass_rate`` is over the runs where the test executed (not skipped).
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> stats = {s.name: s for s in store.tests()}
+    >>> stats["test_login"].flaky, stats["test_search"].median_duration
+    (2, 0.5)
     """
 
     __test__ = False
@@ -188,7 +209,12 @@ class TestStats(_Record):
 
 @dataclass(frozen=True)
 class GroupStats(_Record):
-    """Aggregate of the runs sharing one project, branch, build or suite."""
+    """Aggregate of the runs sharing one project, branch, build or suite.
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> store.aggregate("project")[0].key
+    'shop'
+    """
 
     key: str
     runs: int
@@ -215,6 +241,11 @@ class FlakyTest(_Record):
         runs: Runs of the window in which it executed.
         failures: Runs in which it finally failed or errored.
         last_flaky_run: Id of the newest run showing the flakiness.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> store.flaky()[0].retried_runs
+    2
     """
 
     uid: str
@@ -230,7 +261,12 @@ class FlakyTest(_Record):
 
 @dataclass(frozen=True)
 class TrendPoint(_Record):
-    """One point of a pass-rate and duration series (one run, oldest first)."""
+    """One point of a pass-rate and duration series (one run, oldest first).
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> store.trend(last=1)[0].label
+    'build 6'
+    """
 
     run_id: int
     label: str
@@ -247,7 +283,13 @@ class TrendPoint(_Record):
 
 @dataclass(frozen=True)
 class TestChange(_Record):
-    """A test whose status differs (or not) between two runs of a diff."""
+    """A test whose status differs (or not) between two runs of a diff.
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> change = store.diff("4", "5").new_failures[0]
+    >>> change.name, change.base_status, change.head_status
+    ('test_refund', 'passed', 'failed')
+    """
 
     __test__ = False
 
@@ -284,7 +326,12 @@ class RunDiff(_Record):
 
 @dataclass(frozen=True)
 class DurationRegression(_Record):
-    """A test that got slower than its baseline by more than the noise."""
+    """A test that got slower than its baseline by more than the noise.
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> store.regressions()[0].ratio
+    4.0
+    """
 
     uid: str
     suite: str
@@ -317,6 +364,11 @@ class FailureAge(_Record):
         since_label: ``build N`` (or ``run #id``) of that run.
         since_time: Start time of that run.
         streak: Number of consecutive failing runs, including the current one.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> store.failure_ages()[0].since_label
+    'build 5'
     """
 
     uid: str
@@ -332,7 +384,13 @@ class FailureAge(_Record):
 
 @dataclass(frozen=True)
 class FailureGroup(_Record):
-    """Failures sharing one normalised message."""
+    """Failures sharing one normalised message.
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> group = store.failure_reasons()[0]
+    >>> group.reason, group.tests
+    ('AssertionError: <n> != <n>', ('shop::test_refund',))
+    """
 
     reason: str
     count: int

@@ -62,6 +62,12 @@ class ReportData:
         slowest: The head run's slowest tests.
         regressions: The head run's tests slower than their baseline.
         suites: Per-suite statistics of the head run.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> data = collect(store)
+    >>> data.head.label, data.previous.label, [f.name for f in data.flaky]
+    ('build 6', 'build 5', ['test_login'])
     """
 
     generated_at: str
@@ -99,6 +105,11 @@ def collect(
 
     Raises:
         RunNotFoundError: No run in scope.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> [f.since_label for f in collect(store, last=3).failures]
+    ['build 5']
     """
     from maestro_test_result_aggregator.errors import RunNotFoundError
 
@@ -141,6 +152,11 @@ def render(
     Raises:
         ValueError: Unknown ``format``.
         RunNotFoundError: No run in scope.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> render(store, "csv").splitlines()[0][:30]
+    'run_id,project,branch,commit,b'
     """
     if format not in FORMATS:
         raise ValueError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -232,6 +248,12 @@ def render_html(data: ReportData) -> str:
 
     Every value that came from a result file is HTML-escaped, and a Content
     Security Policy forbids scripts and remote loads as a second line of defence.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> html = render_html(collect(store))
+    >>> html.startswith("<!DOCTYPE html>"), "<script" in html, html.count("<svg")
+    (True, False, 3)
     """
     head = data.head
     scope = " / ".join(part for part in (data.project, data.branch) if part) or "all"
@@ -429,6 +451,12 @@ def render_markdown(data: ReportData, *, max_bytes: int = GITHUB_SUMMARY_LIMIT) 
     Args:
         data: The snapshot.
         max_bytes: Size limit; GitHub's job summary limit by default.
+
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> text = render_markdown(collect(store), max_bytes=200)
+    >>> len(text.encode()) <= 200, "Truncated" in text
+    (True, True)
     """
     head = data.head
     icon = "❌" if head.failed + head.errors else "✅"
@@ -614,7 +642,14 @@ def csv_cell(value: object) -> object:
 
 
 def render_csv(outcomes: Iterable[TestOutcome], runs: dict[int, RunSummary]) -> str:
-    """Render test results as CSV (one row per test per run), formula-safe."""
+    """Render test results as CSV (one row per test per run), formula-safe.
+    >>> from maestro_test_result_aggregator._examples import demo_store
+    >>> store = demo_store()
+    >>> runs = {run.id: run for run in store.runs()}
+    >>> rows = render_csv(store.results("6"), runs).splitlines()
+    >>> len(rows), rows[3].split(",")[8]
+    (5, 'failed')
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(

@@ -408,6 +408,11 @@ class ResultStore:
             branch: Only runs of this branch.
             build: Only runs with this build tag (e.g. the shards of one build).
             limit: At most this many runs (``None`` for all).
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [run.label for run in store.runs(limit=2)]
+        ['build 6', 'build 5']
         """
         where, params = _scope(project, branch)
         if build is not None:
@@ -430,6 +435,11 @@ class ResultStore:
 
         Raises:
             RunNotFoundError: Nothing matches ``ref``.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> store.run("previous").label, store.run("2").commit
+        ('build 5', 'c2')
         """
         run_id = self._resolve(ref, project, branch)
         row = self._conn.execute(
@@ -492,6 +502,11 @@ class ResultStore:
         Args:
             ref: The run (see :meth:`run`).
             status: Only results with this final status (``failed``, ...).
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [o.name for o in store.results("6", status="failed")]
+        ['test_refund']
         """
         run_id = self._resolve(ref, None, None)
         sql = (
@@ -580,6 +595,12 @@ class ResultStore:
             branch: Only runs of this branch.
             last: Size of the window of most recent runs.
             limit: At most this many tests.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> worst = store.tests(last=10)[0]
+        >>> worst.name, round(worst.pass_rate, 2), worst.last_status
+        ('test_refund', 0.67, 'failed')
         """
         window = self._window_sql(project, branch, last)
         rows = self._conn.execute(
@@ -636,6 +657,11 @@ class ResultStore:
             project: Only runs of this project.
             branch: Only runs of this branch.
             last: Only the most recent ``last`` runs (all when ``None``).
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(g.key, g.runs, g.failed) for g in store.aggregate("branch")]
+        [('main', 6, 2)]
         """
         column = {"project": "project", "branch": "branch", "build": "build"}.get(by)
         if column is None:
@@ -646,7 +672,13 @@ class ResultStore:
         return [_group_stats(key, runs) for key, runs in groups.items()]
 
     def suites(self, ref: RunRef = "latest") -> list[GroupStats]:
-        """Per-suite counts, pass rate and test-duration median/p95 of one run."""
+        """Per-suite counts, pass rate and test-duration median/p95 of one run.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(s.key, s.total, s.failed) for s in store.suites("6")]
+        [('shop', 4, 1)]
+        """
         run_id = self._resolve(ref, None, None)
         per_suite: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
         for suite, status, duration, flaky in self._conn.execute(
@@ -681,13 +713,25 @@ class ResultStore:
         return stats
 
     def slowest(self, ref: RunRef = "latest", *, limit: int = 10) -> list[TestOutcome]:
-        """The ``limit`` slowest tests of one run, slowest first."""
+        """The ``limit`` slowest tests of one run, slowest first.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(o.name, o.duration) for o in store.slowest("6", limit=1)]
+        [('test_search', 2.0)]
+        """
         results = self.results(ref)
         results.sort(key=lambda r: (-r.duration, r.uid))
         return results[:limit]
 
     def failure_reasons(self, ref: RunRef = "latest") -> list[FailureGroup]:
-        """Failures and errors of one run grouped by normalised message, largest first."""
+        """Failures and errors of one run grouped by normalised message, largest first.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(g.reason, g.count) for g in store.failure_reasons()]
+        [('AssertionError: <n> != <n>', 1)]
+        """
         run_id = self._resolve(ref, None, None)
         groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for reason, uid, message in self._conn.execute(
@@ -723,6 +767,11 @@ class ResultStore:
             last: Number of most recent runs.
             infra_threshold: Runs where more than this share of executed tests
                 failed are flagged ``infrastructure_failure``.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(p.label, p.pass_rate) for p in store.trend(last=3)]
+        [('build 4', 1.0), ('build 5', 0.75), ('build 6', 0.75)]
         """
         runs = self.runs(project=project, branch=branch, limit=last)
         return [
@@ -766,6 +815,11 @@ class ResultStore:
             last: Size of the window of most recent runs.
             infra_threshold: Failing share above which a run is left out.
             limit: At most this many tests.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(f.name, f.retried_runs, round(f.flip_rate, 2)) for f in store.flaky()]
+        [('test_login', 2, 0.57)]
         """
         window_sql, params = self._window_sql(project, branch, last, infra_threshold)
         sql = f"""
@@ -883,6 +937,12 @@ class ResultStore:
         than ``threshold`` (relative), more than ``min_delta`` seconds, and
         more than ``noise_factor`` times the baseline's median absolute
         deviation, with at least ``min_samples`` baseline samples.
+
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(r.name, r.ratio) for r in store.regressions()]
+        [('test_search', 4.0)]
         """
         head = self.run(ref)
         rows = self._conn.execute(
@@ -930,6 +990,12 @@ class ResultStore:
         Raises:
             RunNotFoundError: A reference matches nothing, or ``head`` has no
                 earlier run to compare with.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> diff = store.diff("4", "6")
+        >>> [c.name for c in diff.new_failures], diff.has_new_failures
+        (['test_refund'], True)
         """
         head_id = self._resolve(head, None, None)
         if base is None:
@@ -989,6 +1055,12 @@ class ResultStore:
 
         The streak walks back through earlier runs of the same project and
         branch; runs where the test was skipped or absent do not break it.
+
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(a.name, a.since_label, a.streak) for a in store.failure_ages()]
+        [('test_refund', 'build 5', 2)]
         """
         head = self.run(ref)
         failing = {
@@ -1071,6 +1143,11 @@ class ResultStore:
 
         Raises:
             RunNotFoundError: The store (or the scope) holds no run.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> print(store.report("md").splitlines()[0])
+        ## ❌ Test results — build 6
         """
         from maestro_test_result_aggregator import reports
 

@@ -156,5 +156,9 @@ def running_in_ci(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def utc_now() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
+    """Return the current time, timezone-aware in UTC.
+
+    >>> utc_now().utcoffset()
+    datetime.timedelta(0)
+    """
     return datetime.now(UTC)
