@@ -260,6 +260,7 @@ class AuditLogger:
         self._previous = GENESIS
         self._dropped = 0
         self._dropped_unreported = 0
+        self._drop_lock = threading.Lock()
         self._checkpoints = checkpoints
         self._checkpoint_write = None if checkpoints is None else checkpoints.writer()
         self._file: JsonlLog | None = None
@@ -595,7 +596,8 @@ class AuditLogger:
             try:
                 self._queue.put_nowait(pending)
             except queue_lib.Full:
-                with self._mutex:
+                # Not the main mutex: the writer thread may hold it while a sink is slow.
+                with self._drop_lock:
                     self._dropped += 1
                     self._dropped_unreported += 1
         else:
@@ -637,7 +639,8 @@ class AuditLogger:
                 self._queue.task_done()
 
     def _report_drops(self) -> None:
-        count, self._dropped_unreported = self._dropped_unreported, 0
+        with self._drop_lock:
+            count, self._dropped_unreported = self._dropped_unreported, 0
         notice = self._prepare(
             "audit.events_dropped",
             Actor("maestro-audit-logger", "system"),

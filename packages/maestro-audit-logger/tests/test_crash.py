@@ -1,0 +1,112 @@
+"""Crash safety with real processes, SIGKILL and the real file system."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from maestro_audit_logger import AuditLogger, read_events, verify
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and flock")
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from maestro_audit_logger import AuditLogger
+
+    path, key, durability = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+    audit = AuditLogger(path, key=key, durability=durability)
+    for i in range(10_000_000):
+        event = audit.log("crash.test", actor="child", resource=f"item:{i}", i=i)
+        # the acknowledgement is printed only after log() returned
+        sys.stdout.write(f"{event.seq}\\n")
+        sys.stdout.flush()
+    """
+)
+
+
+def _run_and_kill(path: Path, key: bytes, durability: str, acks_before_kill: int) -> list[int]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), key.decode(), durability],
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    acked: list[int] = []
+    try:
+        while len(acked) < acks_before_kill:
+            line = child.stdout.readline()
+            assert line, "writer exited early"
+            acked.append(int(line))
+        os.kill(child.pid, signal.SIGKILL)  # mid-stream: the writer is busy logging
+        for line in child.stdout:  # acks already in the pipe when it died
+            if line.endswith(b"\n"):
+                acked.append(int(line))
+    finally:
+        child.kill()
+        child.wait(timeout=60)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    return acked
+
+
+def test_sigkill_with_always_keeps_every_acknowledged_event(log_path: Path, key: bytes) -> None:
+    acked = _run_and_kill(log_path, key, "always", acks_before_kill=300)
+    with AuditLogger(log_path, key=key) as reopened:  # repairs a torn tail, if any
+        next_event = reopened.log("after.crash", actor="parent")
+    stored = [e.seq for e in read_events(log_path)]
+    assert set(acked) <= set(stored)
+    assert stored == list(range(1, len(stored) + 1))
+    assert next_event.seq == len(stored)
+    result = verify(log_path, key=key)
+    assert result.ok and result.records == len(stored)
+
+
+def test_sigkill_with_batch_leaves_a_valid_chain(log_path: Path, key: bytes) -> None:
+    _run_and_kill(log_path, key, "batch", acks_before_kill=5_000)
+    with AuditLogger(log_path, key=key) as reopened:
+        reopened.log("after.crash", actor="parent")
+    result = verify(log_path, key=key)
+    assert result.ok and result.records >= 1
+
+
+TORN_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from maestro_audit_logger import AuditLogger
+
+    path, key = sys.argv[1], sys.argv[2].encode()
+    audit = AuditLogger(path, key=key, durability="always")
+    for i in range(50):
+        audit.log("torn.test", actor="child", i=i)
+    # What a power cut in the middle of a write leaves: half a record, no newline.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.write(fd, b'{"seq":51,"id":"0000","time":"2026-11-27T10:00:00.0')
+    os.fsync(fd)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_torn_tail_is_detected_cut_off_and_reported(log_path: Path, key: bytes) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", TORN_WRITER, str(log_path), key.decode()], timeout=120
+    )
+    assert child.returncode == -signal.SIGKILL
+    assert not log_path.read_bytes().endswith(b"\n")
+    torn = verify(log_path, key=key)
+    assert (torn.ok, torn.problem, torn.bad_seq) == (False, "truncated", 51)
+
+    with AuditLogger(log_path, key=key) as audit:
+        (repair,) = audit.repairs
+        assert repair.next_seq == 51 and repair.removed == 51
+        assert Path(repair.saved_to).read_bytes().startswith(b'{"seq":51,')
+        assert audit.log("after.repair", actor="parent").seq == 51
+    result = verify(log_path, key=key)
+    assert result.ok and result.records == 51
+    assert [e.seq for e in read_events(log_path)][:50] == list(range(1, 51))  # undamaged
