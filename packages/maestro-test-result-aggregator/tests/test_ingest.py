@@ -267,7 +267,8 @@ def test_any_iterable_of_sources_is_accepted(store: ResultStore) -> None:
     [
         (
             {"GITLAB_CI": "true", "CI_PROJECT_PATH": "g/shop", "CI_COMMIT_REF_NAME": "dev",
-             "CI_COMMIT_SHA": "f00", "CI_PIPELINE_ID": "12", "CI_JOB_URL": "https://gl/j/1"},
+             "CI_COMMIT_SHA": "f00", "CI_PIPELINE_ID": "12", "CI_JOB_URL": "https://gl/j/1",
+             "CI_PIPELINE_CREATED_AT": "2026-11-27T10:00:00Z"},
             ("g/shop", "dev", "f00", "12", "https://gl/j/1"),
         ),
         (
@@ -287,3 +288,7 @@ def test_any_iterable_of_sources_is_accepted(store: ResultStore) -> None:
 def test_ci_services_are_recognised(environ: dict[str, str], expected: tuple[str, ...]) -> None:
     tags = RunTags.from_environment(environ)
     assert (tags.project, tags.branch, tags.commit, tags.build, tags.ci_url) == expected
+    gitlab = "CI_PIPELINE_CREATED_AT" in environ
+    assert (tags.started_at is not None) == gitlab
+    if tags.started_at is not None:
+        assert tags.started_at.isoformat() == "2026-11-27T10:00:00+00:00"

@@ -64,7 +64,10 @@ class RunTags:
         Understands GitHub Actions, GitLab CI, Jenkins, Azure Pipelines,
         CircleCI and Buildkite, plus the generic ``MAESTRO_RESULTS_*``
         variables (``PROJECT``, ``BRANCH``, ``COMMIT``, ``BUILD``, ``CI_URL``,
-        ``ENV``), which win over the service-specific ones.
+        ``ENV``, ``STARTED_AT``), which win over the service-specific ones. The
+        start time comes from ``MAESTRO_RESULTS_STARTED_AT``, GitLab's
+        ``CI_PIPELINE_CREATED_AT`` or Buildkite's ``BUILDKITE_BUILD_CREATED_AT``
+        (ISO 8601), so every shard of one pipeline sorts at the same time.
 
         Args:
             environ: The environment to read; ``os.environ`` by default.
@@ -87,6 +90,7 @@ class RunTags:
             build=env.get("MAESTRO_RESULTS_BUILD", ""),
             ci_url=env.get("MAESTRO_RESULTS_CI_URL", ""),
             environment=env.get("MAESTRO_RESULTS_ENV", ""),
+            started_at=_parse_time(env.get("MAESTRO_RESULTS_STARTED_AT")),
         )
         return generic.merged_over(_service_tags(env))
 
@@ -110,6 +114,7 @@ def _service_tags(env: Mapping[str, str]) -> RunTags:
             commit=env.get("CI_COMMIT_SHA", ""),
             build=env.get("CI_PIPELINE_ID", ""),
             ci_url=env.get("CI_JOB_URL") or env.get("CI_PIPELINE_URL", ""),
+            started_at=_parse_time(env.get("CI_PIPELINE_CREATED_AT")),
         )
     if env.get("TF_BUILD") == "True":
         return RunTags(
@@ -133,6 +138,7 @@ def _service_tags(env: Mapping[str, str]) -> RunTags:
             commit=env.get("BUILDKITE_COMMIT", ""),
             build=env.get("BUILDKITE_BUILD_NUMBER", ""),
             ci_url=env.get("BUILDKITE_BUILD_URL", ""),
+            started_at=_parse_time(env.get("BUILDKITE_BUILD_CREATED_AT")),
         )
     if env.get("JENKINS_URL"):
         return RunTags(
@@ -143,6 +149,15 @@ def _service_tags(env: Mapping[str, str]) -> RunTags:
             ci_url=env.get("BUILD_URL", ""),
         )
     return RunTags()
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:  # an unreadable CI variable must not stop an ingest
+        return None
 
 
 def running_in_ci(environ: Mapping[str, str] | None = None) -> bool:
