@@ -36,7 +36,7 @@ from maestro_test_adapters.readers._base import (
 from maestro_test_adapters.readers._xml import TextCapture, feed
 
 _PASSED: Final = Status.PASSED
-_INFINITY: Final = float("inf")
+_CACHE_LIMIT: Final = 4096
 _RANK: Final = {Status.SKIPPED: 1, Status.XFAILED: 1, Status.FAILED: 2, Status.ERROR: 3}
 _OUTCOMES: Final = {"failure": Status.FAILED, "error": Status.ERROR, "skipped": Status.SKIPPED}
 _RETRIES: Final = {
@@ -69,7 +69,7 @@ class _Suite:
 
 
 class _JUnitTarget:
-    """Callback target for the C XML parser; no tree is kept."""
+    """Expat callback target: builds results as elements close; keeps no tree."""
 
     def __init__(self, path: Path, *, collect: bool) -> None:
         self.path = path
@@ -87,6 +87,9 @@ class _JUnitTarget:
         self.text = TextCapture()
         self.property_name: str | None = None
         self.root_seen = False
+        # Caches bounded by the suite: class/file names and time texts repeat.
+        self.shared: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
 
     # -- expat callbacks ----------------------------------------------------------
 
@@ -153,6 +156,9 @@ class _JUnitTarget:
     def _end_suite(self) -> None:
         state = self.stack.pop()
         self._flush(state)
+        if len(self.shared) > _CACHE_LIMIT or len(self.durations) > _CACHE_LIMIT:
+            self.shared.clear()
+            self.durations.clear()
         if state.container and not state.emitted:
             # A pure grouping level (PHPUnit, Jenkins): its tests live in the
             # nested suites, so it would only add an empty suite.
@@ -165,22 +171,21 @@ class _JUnitTarget:
         scope = self.stack[-1].model.name
         name = attrib.get("name", "")
         classname = attrib.get("classname") or None
+        if classname is not None:
+            # One string per class, not one per test: a large saving on big files.
+            classname = self.shared.setdefault(classname, classname)
         file = attrib.get("file") or None
         if file:
-            scope = file
+            scope = file = self.shared.setdefault(file, file)
         if classname and classname != scope:
             test_id = f"{scope}::{classname}::{name}" if scope else f"{classname}::{name}"
         else:
             test_id = f"{scope}::{name}" if scope else name
         time = attrib.get("time")
         if time:
-            try:
-                duration = float(time)
-            except ValueError:
-                duration = parse_seconds(time)
-            else:
-                if not 0.0 <= duration < _INFINITY:
-                    duration = 0.0
+            duration = self.durations.get(time, -1.0)
+            if duration < 0.0:  # first time this exact text is seen
+                duration = self.durations[time] = parse_seconds(time)
         else:
             duration = 0.0
         line = attrib.get("line")
