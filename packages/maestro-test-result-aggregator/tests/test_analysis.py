@@ -92,6 +92,15 @@ def test_duration_regressions_need_more_than_noise(store: ResultStore) -> None:
     assert {r.name for r in store.regressions(noise_factor=0.5)} == {"steady", "noisy"}
 
 
+def test_a_branch_is_judged_against_the_baseline_branch(store: ResultStore) -> None:
+    for build in range(5):
+        add(store, {"a": "passed"}, build=build, durations={"a": 1.0})
+    add(store, {"a": "passed"}, build=5, branch="feature", durations={"a": 3.0})
+    assert store.regressions() == []  # no history on the feature branch itself
+    (regression,) = store.regressions(baseline_branch="main")
+    assert (regression.name, regression.samples, regression.ratio) == ("a", 5, 3.0)
+
+
 def test_diff_between_two_runs(store: ResultStore) -> None:
     base = add(
         store, {"a": "passed", "b": "failed", "c": "failed", "d": "passed", "e": "passed"}, build=1

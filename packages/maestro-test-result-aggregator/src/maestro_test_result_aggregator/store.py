@@ -340,16 +340,22 @@ class ResultStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout
+            raise StoreError(f"cannot write to the store {self._path!r}: {exc}") from exc
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             # Ids handed out inside the rolled-back transaction no longer exist.
             self._test_ids.clear()
             self._reason_ids.clear()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot write to the store {self._path!r}: {exc}") from exc
             raise
-        conn.execute("COMMIT")
 
     def _intern_tests(
         self, project: str, metas: Sequence[tuple[str, str, str, str, str, int | None]]
@@ -928,16 +934,18 @@ class ResultStore:
         min_delta: float = 0.05,
         noise_factor: float = 3.0,
         min_samples: int = 3,
+        baseline_branch: str | None = None,
     ) -> list[DurationRegression]:
         """Tests of one run slower than their baseline by more than the noise.
 
         The baseline is the passing durations of each test in the
-        ``baseline_runs`` runs before ``ref`` on the same project and branch.
+        ``baseline_runs`` runs before ``ref`` on the same project and on
+        ``baseline_branch`` (by default the branch of ``ref``; name ``main`` to
+        judge a pull request against the main line).
         A test regressed when its duration exceeds the baseline median by more
         than ``threshold`` (relative), more than ``min_delta`` seconds, and
         more than ``noise_factor`` times the baseline's median absolute
         deviation, with at least ``min_samples`` baseline samples.
-
 
         >>> from maestro_test_result_aggregator._examples import demo_store
         >>> store = demo_store()  # builds 1-6, see its docstring
@@ -951,7 +959,14 @@ class ResultStore:
             "ORDER BY started_at DESC, id DESC LIMIT ?) "
             "SELECT r.test_id, r.duration FROM base JOIN results AS r "
             "ON r.run_id = base.id WHERE r.status = 'passed'",
-            (head.project, head.branch, head.started_at, head.started_at, head.id, baseline_runs),
+            (
+                head.project,
+                head.branch if baseline_branch is None else baseline_branch,
+                head.started_at,
+                head.started_at,
+                head.id,
+                baseline_runs,
+            ),
         )
         baseline: dict[int, list[float]] = defaultdict(list)
         for test_id, duration in rows:
@@ -1055,7 +1070,6 @@ class ResultStore:
 
         The streak walks back through earlier runs of the same project and
         branch; runs where the test was skipped or absent do not break it.
-
 
         >>> from maestro_test_result_aggregator._examples import demo_store
         >>> store = demo_store()  # builds 1-6, see its docstring
