@@ -1,0 +1,137 @@
+"""Timeout: real cancellation for coroutines, worker threads for sync functions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+
+import pytest
+
+from maestro_resilience import CallTimeoutError, ConstantBackoff, FakeClock, retry, timeout
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def test_async_timeout_cancels_the_coroutine() -> None:
+    cleaned_up = []
+
+    @timeout(seconds=0.02)
+    async def hangs() -> None:
+        try:
+            await asyncio.sleep(30)
+        finally:
+            cleaned_up.append(True)
+
+    with pytest.raises(CallTimeoutError) as caught:
+        asyncio.run(hangs())
+    assert isinstance(caught.value, TimeoutError)
+    assert caught.value.seconds == 0.02
+    assert cleaned_up == [True]
+
+
+def test_async_function_own_timeout_error_is_not_rewritten() -> None:
+    @timeout(seconds=30)
+    async def raises_timeout() -> None:
+        raise TimeoutError("upstream said so")
+
+    with pytest.raises(TimeoutError, match="upstream said so") as caught:
+        asyncio.run(raises_timeout())
+    assert not isinstance(caught.value, CallTimeoutError)
+
+
+def test_async_result_passes_through() -> None:
+    policy = timeout(seconds=30)
+
+    async def answer(x: int) -> int:
+        return x + 1
+
+    assert asyncio.run(policy.call_async(answer, 41)) == 42
+    assert policy.metrics.calls == 1
+    assert policy.metrics.timeouts == 0
+
+
+def test_sync_timeout_raises_and_the_worker_ends_when_the_function_returns() -> None:
+    release = threading.Event()
+    finished = threading.Event()
+    policy = timeout(seconds=0.02)
+
+    @policy
+    def blocks() -> str:
+        release.wait(timeout=30)
+        finished.set()
+        return "late"
+
+    with pytest.raises(CallTimeoutError, match="'.*blocks' did not finish within 0.020 s"):
+        blocks()
+    assert policy.metrics.timeouts == 1
+    assert policy.metrics.abandoned_running == 1  # the caveat: the function runs on
+    release.set()
+    assert finished.wait(timeout=10)
+    for thread in threading.enumerate():
+        if thread.name.startswith("maestro-timeout:"):
+            thread.join(timeout=10)
+    assert policy.metrics.abandoned_running == 0
+    assert not [t for t in threading.enumerate() if t.name.startswith("maestro-timeout:")]
+
+
+def test_sync_results_exceptions_and_context_variables_cross_the_thread() -> None:
+    policy = timeout(seconds=30)
+
+    @policy
+    def current_request() -> str:
+        return request_id.get()
+
+    @policy
+    def broken() -> None:
+        raise KeyError("missing")
+
+    token = request_id.set("req-7")
+    try:
+        assert current_request() == "req-7"
+    finally:
+        request_id.reset(token)
+    with pytest.raises(KeyError, match="missing"):
+        broken()
+
+
+def test_per_attempt_timeout_composes_with_retry() -> None:
+    attempts = []
+    fake = FakeClock()
+
+    @retry(
+        max_attempts=3,
+        on=(TimeoutError,),
+        backoff=ConstantBackoff(0.5),
+        async_sleep=fake.async_sleep,
+    )
+    @timeout(seconds=0.02)
+    async def slow_then_fast() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            await asyncio.sleep(30)
+        return "fast"
+
+    assert asyncio.run(slow_then_fast()) == "fast"
+    assert len(attempts) == 3
+    assert fake.sleeps == [0.5, 0.5]
+
+
+def test_seed_usage_keeps_working() -> None:
+    from maestro_resilience import CircuitBreaker
+
+    breaker = CircuitBreaker()
+
+    @retry(max_attempts=3)
+    @timeout(seconds=5.0)
+    @breaker
+    def call_external_api() -> str:
+        return "pong"
+
+    assert call_external_api() == "pong"
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("inf"), float("nan"), True])
+def test_bad_seconds(seconds: float) -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        timeout(seconds=seconds)
