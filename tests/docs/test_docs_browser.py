@@ -6,6 +6,7 @@ site needs nothing from the internet and never sends traffic outside the machine
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -194,13 +195,23 @@ def test_api_page_shows_a_documented_class_with_its_signature(
     pytest.fail(f"no API page shows a class: {checked}")
 
 
-def search(page: Page, text: str) -> list[str]:
-    """Type ``text`` in the search box like a user and return the results' links."""
+def search(page: Page, text: str, expected_anchor: str) -> list[str]:
+    """Type ``text`` in the search box like a user; wait for a result linking ``expected_anchor``.
+
+    Returns the links of the results shown (whether or not the expected one came).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+    from playwright.sync_api import expect
+
     box = page.locator("input.md-search__input")
     box.click()
     box.fill("")
+    expect(page.locator(".md-search-result__item")).to_have_count(0)  # no stale results
     box.press_sequentially(text, delay=20)
-    page.locator(".md-search-result__item").first.wait_for(state="visible")
+    path, fragment = expected_anchor.split("#", 1)
+    expected = page.locator(f'.md-search-result__item a[href*="{path}"][href$="#{fragment}"]')
+    with contextlib.suppress(PlaywrightTimeoutError):
+        expected.first.wait_for(state="attached")
     links = page.locator(".md-search-result__item a")
     return [links.nth(index).get_attribute("href") or "" for index in range(links.count())]
 
@@ -215,7 +226,7 @@ def test_search_finds_a_public_symbol_of_every_package(
     page = session.page
     page.goto(site_url + "index.html", wait_until="networkidle")
     for anchor, symbol in public_symbols(built_site, hook, repo_root).items():
-        results = search(page, symbol)
+        results = search(page, symbol, anchor)
         found = {f"{url.path.lstrip('/')}#{url.fragment}" for url in map(urlsplit, results)}
         assert anchor in found, f"searching {symbol!r} did not find {anchor}: {results}"
     assert session.console_errors == []
