@@ -256,3 +256,21 @@ def test_publishing_without_built_files_says_to_build(
 
     assert result.returncode == 1
     assert "run `factory build` first" in result.stderr
+
+
+def test_the_embedded_index_keeps_its_files_and_says_how_to_start_afresh(workspace: Path) -> None:
+    assert run_factory(workspace, "publish").returncode == 0  # no NEXUS_URL: the embedded index
+    stored = sorted(path.name for path in (workspace / "build" / "index").iterdir())
+    assert stored == sorted(dist_files(workspace))
+    module = workspace / "packages" / "tp-gamma" / "src" / "tp_gamma" / "__init__.py"
+    module.write_text(module.read_text() + "CHANGED = True\n")
+    assert (
+        run_factory(workspace, "build", "--package", "tp-gamma", "--no-smoke-test").returncode == 0
+    )
+
+    result = run_factory(workspace, "publish")
+
+    assert result.returncode == 1
+    assert (
+        f"This is the embedded demo index: delete {workspace / 'build' / 'index'}" in result.stderr
+    )

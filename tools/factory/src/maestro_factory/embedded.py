@@ -71,7 +71,7 @@ class EmbeddedIndex:
             )  # fmt: skip
             last_error = self._wait_until_ready(process, url)
             if not last_error:
-                return IndexConfig.for_url(url, embedded=True)
+                return IndexConfig.for_url(url, embedded_directory=self.directory)
             self._stop()
         raise FactoryError(f"the embedded pypiserver did not start: {last_error}")
 

@@ -115,7 +115,7 @@ class IndexConfig:
         install_url: The simple index consumers install from (``NEXUS_INDEX_URL``, the group).
         credentials: User name and password or token, if the index needs them.
         install_url_is_group: Whether *install_url* also proxies PyPI (then it is the only index).
-        embedded: Whether this is the factory's own local pypiserver.
+        embedded_directory: The folder of the factory's own local pypiserver, when it is the index.
 
     >>> config = IndexConfig.from_environment({"NEXUS_URL": "https://nexus.example/repository/pypi-hosted/"})
     >>> config.simple_url
@@ -127,16 +127,27 @@ class IndexConfig:
     install_url: str
     credentials: Credentials | None = None
     install_url_is_group: bool = False
-    embedded: bool = False
+    embedded_directory: Path | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this is the factory's own local pypiserver."""
+        return self.embedded_directory is not None
 
     @classmethod
     def for_url(
-        cls, upload_url: str, credentials: Credentials | None = None, *, embedded: bool = False
+        cls,
+        upload_url: str,
+        credentials: Credentials | None = None,
+        *,
+        embedded_directory: Path | None = None,
     ) -> IndexConfig:
         """A hosted index whose simple API lives under ``<upload_url>/simple/``."""
         clean, inline = _split_userinfo(upload_url, "the index URL")
         simple = _simple_url(clean)
-        return cls(clean, simple, simple, credentials or inline, embedded=embedded)
+        return cls(
+            clean, simple, simple, credentials or inline, embedded_directory=embedded_directory
+        )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> IndexConfig | None:

@@ -132,6 +132,11 @@ def _publish_package(
                 f"{name} is already on {config.simple_url} with sha256 {remote_sha256}, but the local file has "
                 f"{sha256}. Published files are never overwritten: bump the version of {package.name}, "
                 "or rebuild from the tagged commit if this build was meant to be identical"
+                + (
+                    f". This is the embedded demo index: delete {config.embedded_directory} to start it afresh"
+                    if config.embedded_directory
+                    else ""
+                )
             )
         outcome.skipped.append(name)
         audit.record(
