@@ -79,7 +79,13 @@ def test_fallback_outermost_catches_what_is_left() -> None:
     fake = FakeClock()
     resilient = pipeline(
         fallback(value="cached"),
-        retry(max_attempts=2, clock=fake, sleep=fake.sleep, async_sleep=fake.async_sleep),
+        retry(
+            max_attempts=2,
+            respect_retry_after=False,  # else it would wait out the open breaker (30 s)
+            clock=fake,
+            sleep=fake.sleep,
+            async_sleep=fake.async_sleep,
+        ),
         CircuitBreaker(failure_threshold=1, clock=fake),
         Bulkhead(max_concurrent=2),
         timeout(seconds=5),
