@@ -143,3 +143,14 @@ def test_ship_tags_releases_on_a_configured_index(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert git(root, "tag", "--list").split() == ["tp-gamma-v1.0.0"]
     assert "tagged tp-gamma-v1.0.0" in result.stdout
+
+
+def test_building_an_invalid_version_is_an_input_error(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")
+    pyproject = root / "packages" / "tp-gamma" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', 'version = "latest"'))
+
+    result = run_factory(root, "build", "--package", "tp-gamma")
+
+    assert result.returncode == 2
+    assert "tp-gamma: version 'latest' is not a valid PEP 440 version" in result.stderr

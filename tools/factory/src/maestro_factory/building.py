@@ -11,9 +11,9 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
-from maestro_factory.errors import StepFailedError
+from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.index import version_of
 from maestro_factory.venvs import InstallSource, install_and_import, uv_executable
 from maestro_factory.workspace import Package
@@ -42,10 +42,19 @@ class Artefacts:
         return self.sdists + self.wheels
 
 
+def _version(package: Package) -> Version:
+    try:
+        return Version(package.version)
+    except InvalidVersion:
+        raise UsageError(
+            f"{package.name}: version {package.version!r} is not a valid PEP 440 version; fix it (factory check)"
+        ) from None
+
+
 def find_artefacts(package: Package, dist_dir: Path) -> Artefacts:
     """The files of *package* at its current version in ``<dist_dir>/<name>/``."""
     folder = dist_dir / package.name
-    wanted = (canonicalize_name(package.name), Version(package.version))
+    wanted = (canonicalize_name(package.name), _version(package))
     files = (
         sorted(path for path in folder.glob("*") if version_of(path.name) == wanted)
         if folder.is_dir()
@@ -65,6 +74,7 @@ def build_package(package: Package, dist_dir: Path) -> Artefacts:
     Raises:
         StepFailedError: The build failed or did not produce one sdist and a wheel.
     """
+    _version(package)  # fail before a slow build
     folder = dist_dir / package.name
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.iterdir():
