@@ -245,7 +245,15 @@ _SPHINX_ROLE = re.compile(
 _DOCTEST_PROMPT = re.compile(r"^(?P<indent>[ \t]*)>>>(?: |$)")
 
 
+# A role, or an inline code span (which may show a role as text and is kept as it is).
+_ROLE_OR_CODE = re.compile(
+    rf"{_SPHINX_ROLE.pattern}|(?P<code>(?P<ticks>`+)[\s\S]*?(?<!`)(?P=ticks)(?!`))"
+)
+
+
 def _role_to_code(match: re.Match[str]) -> str:
+    if match["code"]:
+        return match["code"]
     target = match["target"].strip()
     return f"`{target.rsplit('.', 1)[-1] if match['tilde'] else target}`"
 
@@ -270,7 +278,7 @@ def render_docstring_markup(text: str) -> str:
         while index < len(lines):
             prompt = _DOCTEST_PROMPT.match(lines[index])
             if prompt is None:
-                pieces.append(_SPHINX_ROLE.sub(_role_to_code, lines[index]))
+                pieces.append(_ROLE_OR_CODE.sub(_role_to_code, lines[index]))
                 index += 1
                 continue
             if index > 0 and lines[index - 1].strip():

@@ -115,6 +115,8 @@ def test_docstring_doctests_and_sphinx_roles_render_as_code(hook: ModuleType) ->
     )
     rendered = hook.render_docstring_markup(docstring)
     assert "Return a `Result` (see `pkg.run`)." in rendered
+    shown = "Write ``:class:`Retry` `` for a link."
+    assert hook.render_docstring_markup(shown) == shown  # a role quoted in code stays
     assert '```pycon\n>>> run()["total"]\n0\n```' in rendered
     assert 'x = ":class:`kept`"' in rendered
 
