@@ -77,6 +77,11 @@ def test_runs_trend_tests_flaky_as_text_and_json(
     assert [t["name"] for t in json.loads(capsys.readouterr().out)] == ["b"]
     assert main(["trend", "--db", str(db), "--json", "--branch", "main"]) == 0
     assert [p["pass_rate"] for p in json.loads(capsys.readouterr().out)] == [1.0, 0.5]
+    assert main(["runs", "--db", str(db), "--by", "branch", "--json"]) == 0
+    (group,) = json.loads(capsys.readouterr().out)
+    assert (group["key"], group["runs"], group["failed"]) == ("main", 2, 1)
+    assert main(["runs", "--db", str(db), "--by", "build"]) == 0
+    assert "group" in capsys.readouterr().out
 
 
 def test_diff_gate_exits_1_on_new_failures(db: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from maestro_test_result_aggregator import __version__
 from maestro_test_result_aggregator.errors import AggregatorError
+from maestro_test_result_aggregator.records import GroupStats
 from maestro_test_result_aggregator.reports import FORMATS
 from maestro_test_result_aggregator.store import DEFAULT_DB, ResultStore
 from maestro_test_result_aggregator.tags import RunTags, running_in_ci
@@ -139,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", parents=[common, scope, listing], help="list runs")
     runs.add_argument("--build")
     runs.add_argument("--limit", type=_positive, default=20)
+    runs.add_argument(
+        "--by",
+        choices=("project", "branch", "build"),
+        help="aggregate the last --limit runs per project, branch or build",
+    )
     runs.set_defaults(handler=_cmd_runs)
 
     tests = sub.add_parser("tests", parents=[common, scope, listing], help="per-test statistics")
@@ -336,6 +342,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_runs(args: argparse.Namespace) -> int:
     with _open(args) as store:
+        if args.by is not None:
+            groups = store.aggregate(
+                args.by, project=args.project, branch=args.branch, last=args.limit
+            )
+            return _print_groups(groups, args.json)
         runs = store.runs(
             project=args.project, branch=args.branch, build=args.build, limit=args.limit
         )
@@ -356,6 +367,30 @@ def _cmd_runs(args: argparse.Namespace) -> int:
                 f"{r.pass_rate:.1%}",
             )
             for r in runs
+        ],
+        empty="no runs",
+    )
+    return EXIT_OK
+
+
+def _print_groups(groups: Sequence[GroupStats], as_json: bool) -> int:
+    if as_json:
+        _print_json([group.to_dict() for group in groups])
+        return EXIT_OK
+    _print_table(
+        ("group", "runs", "tests", "failed", "flaky", "pass rate", "median", "p95"),
+        [
+            (
+                g.key or "(none)",
+                g.runs,
+                g.total,
+                g.failed + g.errors,
+                g.flaky,
+                f"{g.pass_rate:.1%}",
+                f"{g.median_duration:.1f}s",
+                f"{g.p95_duration:.1f}s",
+            )
+            for g in groups
         ],
         empty="no runs",
     )
