@@ -43,7 +43,8 @@ PROCESS_WRITER = textwrap.dedent(
     import os, sys, time
     from maestro_audit_logger import AuditLogger
 
-    path, key, worker, count, go = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    path, key, go = sys.argv[1], sys.argv[2].encode(), sys.argv[5]
+    worker, count = int(sys.argv[3]), int(sys.argv[4])
     with AuditLogger(path, key=key, shared=True) as audit:
         print("ready", flush=True)
         while not os.path.exists(go):  # start together, so the writes interleave
@@ -62,8 +63,14 @@ def test_four_processes_five_thousand_events_each(log_path: Path, key: bytes) ->
     children = [
         subprocess.Popen(
             [
-                sys.executable, "-c", PROCESS_WRITER, str(log_path), key.decode(),
-                str(n), str(per_process), str(go),
+                sys.executable,
+                "-c",
+                PROCESS_WRITER,
+                str(log_path),
+                key.decode(),
+                str(n),
+                str(per_process),
+                str(go),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -88,5 +95,7 @@ def test_four_processes_five_thousand_events_each(log_path: Path, key: bytes) ->
         by_worker[event.metadata["worker"]].append(event.metadata["i"])
     assert all(v == list(range(per_process)) for v in by_worker.values())
     assert sorted(by_worker) == list(range(processes))
-    interleaved = sum(1 for a, b in zip(events, events[1:], strict=False) if a.source.pid != b.source.pid)
+    interleaved = sum(
+        1 for a, b in zip(events, events[1:], strict=False) if a.source.pid != b.source.pid
+    )
     assert interleaved > 1  # the processes really did write concurrently

@@ -136,7 +136,9 @@ def test_unkeyed_log_detects_accidental_damage(log_path: Path) -> None:
 _TEMPLATE: dict[str, bytes] = {}
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seq=st.integers(1, 5), offset=st.integers(0, 10_000), delta=st.integers(1, 255))
 def test_any_changed_byte_is_caught_at_its_record(
     tmp_path: Path, key: bytes, seq: int, offset: int, delta: int

@@ -7,7 +7,6 @@ import math
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pytest

@@ -15,9 +15,24 @@ from maestro_audit_logger.cli import main
 
 @pytest.mark.parametrize(
     "name",
-    ["password", "user_password", "passwd", "apiKey", "api-key", "access_token", "AccessToken",
-     "client_secret", "Authorization", "cookie", "session_id", "card_number", "cvv", "ssn",
-     "private_key", "credentials"],
+    [
+        "password",
+        "user_password",
+        "passwd",
+        "apiKey",
+        "api-key",
+        "access_token",
+        "AccessToken",
+        "client_secret",
+        "Authorization",
+        "cookie",
+        "session_id",
+        "card_number",
+        "cvv",
+        "ssn",
+        "private_key",
+        "credentials",
+    ],
 )
 def test_secret_field_names(name: str) -> None:
     assert Redactor().redact_mapping({name: "value", "user": "bob"}) == {
@@ -40,9 +55,15 @@ def test_ordinary_field_names_are_kept(name: str) -> None:
         ("Authorization: Bearer abcdefghijklmnop.qrs", "Authorization: [REDACTED:bearer]"),
         ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-nat_ure ok", "jwt [REDACTED:jwt] ok"),
         ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws_key] used"),
-        ("db https://admin:s3cr3t@db.internal/x", "db https://[REDACTED:url_password]@db.internal/x"),
+        (
+            "db https://admin:s3cr3t@db.internal/x",
+            "db https://[REDACTED:url_password]@db.internal/x",
+        ),
         ("login password=hunter2&next=/", "login [REDACTED:secret_pair]&next=/"),
-        ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "[REDACTED:private_key]"),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+            "[REDACTED:private_key]",
+        ),
         ("nothing to hide here", "nothing to hide here"),
     ],
 )

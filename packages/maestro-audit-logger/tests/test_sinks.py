@@ -76,8 +76,12 @@ def test_audit_handler_bridges_stdlib_logging(log_path: Path) -> None:
         try:
             app.warning(
                 "invoice.delete",
-                extra={"actor": "bob", "resource": "invoice:9", "outcome": "denied",
-                       "audit": {"ticket": "T-1"}},
+                extra={
+                    "actor": "bob",
+                    "resource": "invoice:9",
+                    "outcome": "denied",
+                    "audit": {"ticket": "T-1"},
+                },
             )
         finally:
             app.removeHandler(handler)

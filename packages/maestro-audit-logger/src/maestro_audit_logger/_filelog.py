@@ -165,6 +165,7 @@ class JsonlLog:
             os.close(self._lock_fd)  # also drops the lock
             raise
         self._unlock_file()
+        self._plan_spill()
         self._flusher: threading.Thread | None = None
         self._wake = threading.Event()
         if durability != "always" or shared:
@@ -327,10 +328,13 @@ class JsonlLog:
         if rotation is not None:
             if self._should_rotate(rotation):
                 self._rotate(rotation)
-            if rotation.max_bytes is not None:
-                # Spill early enough that a file never grows past max_bytes.
-                room = rotation.max_bytes - self._end
-                self._spill_bytes = max(1, min(_WRITE_BYTES, room))
+            self._plan_spill()
+
+    def _plan_spill(self) -> None:
+        """Spill the buffer early enough that a file grows at most one record past max_bytes."""
+        if self._rotation is not None and self._rotation.max_bytes is not None:
+            room = self._rotation.max_bytes - self._end
+            self._spill_bytes = max(1, min(_WRITE_BYTES, room))
 
     def _write_buffer(self) -> None:
         if not self._buffer:

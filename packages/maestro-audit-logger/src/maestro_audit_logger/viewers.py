@@ -11,15 +11,16 @@ overrides and line/paragraph separators into visible ``\\x1b``-style escapes.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from maestro_audit_logger._segments import log_files
+from maestro_audit_logger._segments import last_line, log_files
 from maestro_audit_logger.errors import LogFormatError
 from maestro_audit_logger.exporters import read_events
 from maestro_audit_logger.models import AuditEvent
@@ -110,24 +111,58 @@ def follow(
     poll_interval: float = 0.2,
     from_start: bool = False,
 ) -> Iterator[AuditEvent]:
-    """Yield events as they are appended to the active file, like ``tail -f``.
+    """Yield events as they are appended to the log, like ``tail -f``.
 
-    Follows rotation (the active file being renamed and recreated) and waits for a
-    record's newline before parsing it. Ends when ``stop`` is set.
+    The file is opened when ``follow`` is called, so every event logged after the
+    call is yielded. Rotation is followed by sequence number: events written to a
+    segment that was rotated out between two polls are read from that segment, so
+    none are skipped. A record is parsed only once its newline is there.
 
     Args:
         path: The active log file.
         stop: Set it to end the generator (checked every ``poll_interval`` seconds).
         poll_interval: Seconds between checks for new data.
-        from_start: Yield existing events too, not only new ones.
+        from_start: Yield the events already in the active file too.
     """
     active = Path(path)
-    stop = stop or threading.Event()
-    handle = open(active, "rb")
+    handle = open(active, "rb")  # owned and closed by the generator below
+    last_seq = 0
+    if not from_start:
+        size = os.fstat(handle.fileno()).st_size
+        line, complete = last_line(handle.fileno(), size, 1 << 24)
+        last_seq = _seq_before(line)
+        handle.seek(complete)
+    return _follow(active, handle, last_seq, stop or threading.Event(), poll_interval)
+
+
+def _seq_before(line: bytes) -> int:
+    """Sequence number of ``line`` (a header counts as the one before its first)."""
+    if not line:
+        return 0
+    data = json.loads(line)
+    if "segment" in data:
+        return int(data["segment"]["first_seq"]) - 1
+    return int(data["seq"])
+
+
+def _rotated_since(active: Path, last_seq: int) -> Iterator[AuditEvent]:
+    """Events after ``last_seq`` in segments rotated out since they were last read."""
+    segments = [f for f in log_files(active) if f != active]
+    starts = [int(f.name.rsplit(".", 1)[1]) for f in segments]
+    for index, segment in enumerate(segments):
+        following = starts[index + 1] if index + 1 < len(starts) else None
+        if following is not None and following <= last_seq + 1:
+            continue  # every event in it was already seen
+        for event in read_events(segment):
+            if event.seq > last_seq:
+                yield event
+
+
+def _follow(
+    active: Path, handle: BinaryIO, last_seq: int, stop: threading.Event, poll_interval: float
+) -> Iterator[AuditEvent]:
+    partial = b""
     try:
-        if not from_start:
-            handle.seek(0, os.SEEK_END)
-        partial = b""
         while not stop.is_set():
             chunk = handle.readline()
             if chunk:
@@ -138,15 +173,21 @@ def follow(
                 if line.startswith(b'{"segment":'):
                     continue
                 try:
-                    yield AuditEvent.from_json(line)
+                    event = AuditEvent.from_json(line)
                 except LogFormatError:
                     continue  # a damaged line is verify's business, not the viewer's
+                if event.seq > last_seq:
+                    last_seq = event.seq
+                    yield event
                 continue
             try:
                 rotated = os.stat(active).st_ino != os.fstat(handle.fileno()).st_ino
             except FileNotFoundError:
-                rotated = False  # between rename and re-creation
+                rotated = False  # between rename and re-creation: wait
             if rotated:
+                for event in _rotated_since(active, last_seq):
+                    last_seq = event.seq
+                    yield event
                 handle.close()
                 handle = open(active, "rb")
                 partial = b""
