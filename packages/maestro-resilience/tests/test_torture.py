@@ -94,9 +94,9 @@ def test_threads_and_tasks_hammering_one_breaker_and_one_bulkhead() -> None:
         finally:
             seen.leave()
 
-    def classify(run: object) -> str:
+    def classify(fail: bool, pause: bool) -> str:
         try:
-            run()  # type: ignore[operator]
+            sync_call(fail, pause)
         except Boom:
             return "failed"
         except CircuitOpenError:
@@ -109,7 +109,7 @@ def test_threads_and_tasks_hammering_one_breaker_and_one_bulkhead() -> None:
         rng = random.Random(seed)
         for _ in range(CALLS_PER_THREAD):
             fail, pause = rng.random() < 0.3, rng.random() < 0.2
-            seen.count(classify(lambda: sync_call(fail, pause)))
+            seen.count(classify(fail, pause))
 
     async def task_worker(seed: int) -> None:
         rng = random.Random(seed)
