@@ -1,7 +1,7 @@
 """Export a :class:`~maestro_test_adapters.TestRun` as JUnit XML that CI tools accept.
 
-The output follows the de-facto schema Jenkins, GitLab, GitHub test-report
-actions, Azure DevOps and Surefire readers share: ``<testsuites>`` holding
+The output follows the de-facto schema Jenkins, GitLab and Surefire readers
+share: ``<testsuites>`` holding
 ``<testsuite>`` elements with correct ``tests``/``failures``/``errors``/
 ``skipped`` counts (computed from the tests), ``<testcase>`` with ``name``,
 ``classname``, ``time``, ``file`` and ``line``, and ``<failure>``,

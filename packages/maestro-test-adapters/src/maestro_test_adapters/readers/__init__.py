@@ -6,15 +6,17 @@ JUnit XML file with bounded memory. Both refuse hostile XML (any DTD, hence
 entity expansion and external entities) and report broken files with
 :class:`ResultFileError` naming the file and line.
 
+>>> import tempfile
 >>> from pathlib import Path
->>> _ = Path("report.xml").write_text(
+>>> report = Path(tempfile.mkdtemp()) / "report.xml"
+>>> _ = report.write_text(
 ...     '<testsuite name="calc"><testcase classname="calc" name="adds" time="0,5"/>'
 ...     '<testcase classname="calc" name="divides"><failure message="boom"/></testcase>'
 ...     "</testsuite>"
 ... )
->>> detect_format("report.xml")
+>>> detect_format(report)
 'junit'
->>> run = read_results("report.xml")
+>>> run = read_results(report)
 >>> run.totals.passed, run.totals.failed, run.suites[0].tests[0].duration
 (1, 1, 0.5)
 """
