@@ -1,0 +1,174 @@
+"""Adapter overhead: each framework's bare run against the same suite run through its adapter.
+
+Run from the repository root (the npm fixture project needs ``npm ci`` first):
+
+    uv run python packages/maestro-test-adapters/benchmarks/bench_adapters.py [--repeat 7]
+
+For every framework the bare command (what a user would type, output
+captured) and ``adapter.run(...)`` (the same run plus the report flags,
+reading the report and building the normalised result) alternate, so noise on
+a shared machine hits both alike. The table gives medians and the overhead
+of the adapter; the target is under 5 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from maestro_test_adapters.adapters import (
+    Adapter,
+    CucumberAdapter,
+    JestAdapter,
+    PlaywrightAdapter,
+    PytestAdapter,
+    SeleniumAdapter,
+)
+
+TESTS = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+PYTHON = TESTS / "python"
+JS = TESTS / "js"
+BIN = JS / "node_modules" / ".bin"
+PLUGIN = ["-p", "maestro_test_adapters.pytest_plugin"]
+PAGE = "<!doctype html><title>Maestro fixture</title><h1>Hello</h1>"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One suite: the bare command and the adapter call that runs the same thing."""
+
+    name: str
+    workdir: Path
+    bare: list[str]
+    adapter: Adapter
+    target: str
+    extra_args: Sequence[str] = ()
+
+
+def cases() -> list[Case]:
+    python = sys.executable
+    passing = ["-k", "test_passes and not second"]
+    return [
+        Case(
+            "pytest",
+            PYTHON,
+            [python, "-m", "pytest", "check_mixed.py", *passing],
+            PytestAdapter(),
+            "check_mixed.py",
+            passing,
+        ),
+        Case(
+            "behave",
+            PYTHON,
+            [python, "-m", "behave", "features"],
+            CucumberAdapter(runner="behave"),
+            "features",
+        ),
+        Case("jest", JS, [str(BIN / "jest"), "jest/mixed"], JestAdapter(), "jest/mixed"),
+        Case(
+            "cucumber-js",
+            JS,
+            [str(BIN / "cucumber-js"), "cucumber/features/mixed.feature"],
+            CucumberAdapter(),
+            "cucumber/features/mixed.feature",
+        ),
+        Case(
+            "playwright test",
+            JS,
+            [str(BIN / "playwright"), "test", "playwright/mixed.spec.js", "-g", "has the title"],
+            PlaywrightAdapter(),
+            "playwright/mixed.spec.js",
+            ["-g", "has the title"],
+        ),
+        Case(
+            "selenium (pytest)",
+            PYTHON,
+            [python, "-m", "pytest", *PLUGIN, "check_selenium_pages.py", "-k", "title"],
+            SeleniumAdapter(),
+            "check_selenium_pages.py",
+            ["-k", "title"],
+        ),
+        Case(
+            "playwright (pytest)",
+            PYTHON,
+            [python, "-m", "pytest", *PLUGIN, "check_playwright_pages.py", "-k", "title"],
+            PlaywrightAdapter(runner="pytest"),
+            "check_playwright_pages.py",
+            ["-k", "title"],
+        ),
+    ]
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def serve_page(root: Path) -> str:
+    (root / "index.html").write_text(PAGE, encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="runs per side (default 7)")
+    args = parser.parse_args()
+    if not BIN.is_dir():
+        sys.exit(f"run `npm ci --prefix {JS}` first")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = serve_page(Path(scratch))
+        env = {"MAESTRO_FIXTURE_URL": url, "MAESTRO_FIXTURE_OUTPUT_DIR": scratch}
+        full_env = {**os.environ, **env}
+        print(
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()},"
+            f" Python {platform.python_version()}; {args.repeat} runs per side, medians.\n"
+        )
+        print("| suite | bare framework (s) | through the adapter (s) | overhead |")
+        print("| --- | ---: | ---: | ---: |")
+        for case in cases():
+            bare: list[float] = []
+            adapted: list[float] = []
+
+            def run_bare(case: Case = case) -> None:
+                subprocess.run(case.bare, cwd=case.workdir, env=full_env, capture_output=True)
+
+            def run_adapter(case: Case = case) -> None:
+                case.adapter.run(
+                    case.target, workdir=case.workdir, env=env, extra_args=case.extra_args
+                )
+
+            run_bare()  # warm the OS caches once for both sides
+            for i in range(args.repeat):
+                first, second = (run_bare, run_adapter) if i % 2 else (run_adapter, run_bare)
+                t1, t2 = timed(first), timed(second)
+                (bare if first is run_bare else adapted).append(t1)
+                (adapted if first is run_bare else bare).append(t2)
+            b, a = statistics.median(bare), statistics.median(adapted)
+            print(f"| {case.name} | {b:.3f} | {a:.3f} | {100 * (a - b) / b:+.1f} % |")
+
+
+if __name__ == "__main__":
+    main()
