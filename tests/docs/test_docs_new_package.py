@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 NEW_PACKAGE = "maestro-demo-widgets"
 NEW_IMPORT_NAME = "maestro_demo_widgets"
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
 
 
 def copy_working_tree(repo_root: Path, destination: Path) -> None:
@@ -68,6 +73,18 @@ def test_new_copier_package_is_in_nav_and_search(
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert (checkout / "packages" / NEW_PACKAGE / "src" / NEW_IMPORT_NAME / "__init__.py").is_file()
 
+    # a how-to page with an image, written as it reads on the git server
+    docs = checkout / "packages" / NEW_PACKAGE / "docs"
+    docs.mkdir()
+    (docs / "chart.png").write_bytes(PNG_1X1)
+    (docs / "howto.md").write_text(
+        "# Use the widgets\n\n"
+        "![chart](chart.png) See the [overview](../README.md), the "
+        "[changelog](../CHANGELOG.md#unreleased) and "
+        f"[the code](../src/{NEW_IMPORT_NAME}/__init__.py).\n",
+        encoding="utf-8",
+    )
+
     site = site_builder(checkout / "mkdocs.yml", tmp_path / "site")
 
     # no edit to the site's configuration or pages was needed
@@ -86,3 +103,12 @@ def test_new_copier_package_is_in_nav_and_search(
     assert f"packages/{NEW_PACKAGE}/changelog/index.html" in locations
     titles = {entry["title"] for entry in index["docs"]}
     assert NEW_PACKAGE in titles
+    assert "Use the widgets" in titles
+
+    howto = site.read(f"packages/{NEW_PACKAGE}/docs/howto.html")
+    assert (site.site_dir / "packages" / NEW_PACKAGE / "docs" / "chart.png").read_bytes() == PNG_1X1
+    assert 'src="chart.png"' in howto
+    assert 'href="../index.html"' in howto
+    assert 'href="../changelog/index.html#unreleased"' in howto
+    source = f"/blob/main/packages/{NEW_PACKAGE}/src/{NEW_IMPORT_NAME}/__init__.py"
+    assert re.search(rf'href="https://[^"]+{re.escape(source)}"', howto), howto
