@@ -217,3 +217,41 @@ def test_a_broken_package_stops_the_build_with_its_file_named(
     )
     with pytest.raises(PluginError, match=r"maestro_e/api\.py:1: cannot document"):
         hook.discover_packages(tmp_path)
+
+
+def test_named_tuples_get_their_constructor_signature(repo_root: Path, tmp_path: Path) -> None:
+    import griffe
+
+    (tmp_path / "shapes.py").write_text(
+        textwrap.dedent(
+            '''\
+            from typing import NamedTuple
+
+            class Point(NamedTuple):
+                """A point.
+
+                Args:
+                    x: Across.
+                    y: Up.
+                """
+
+                x: float
+                y: float = 0.0
+
+                def norm(self) -> float:
+                    return (self.x**2 + self.y**2) ** 0.5
+            '''
+        ),
+        encoding="utf-8",
+    )
+    extension = repo_root / "docs" / "_hooks" / "griffe_namedtuple.py"
+    module = griffe.load(
+        "shapes",
+        search_paths=[str(tmp_path)],
+        extensions=griffe.load_extensions(f"{extension}:NamedTupleExtension"),
+    )
+    parameters = module["Point"].members["__init__"].parameters
+    assert [parameter.name for parameter in parameters] == ["self", "x", "y"]
+    assert str(parameters["x"].annotation) == "float"
+    assert parameters["x"].default is None  # required
+    assert str(parameters["y"].default) == "0.0"
