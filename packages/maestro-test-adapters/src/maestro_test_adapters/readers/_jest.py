@@ -4,7 +4,7 @@ One suite per test file, named by its path relative to the report's folder.
 A file that failed to run (syntax error, missing module) has no assertion
 results: it becomes one ``error`` result carrying Jest's message, as
 jest-junit reports it. ``retryTimes`` retries
-(``invocations`` > 1 with ``retryReasons``) become attempts.
+(``invocations`` > 1, with ``retryReasons`` when Jest logged them) become attempts.
 """
 
 from __future__ import annotations
@@ -117,9 +117,16 @@ def _result(assertion: dict[str, Any], file: str) -> TestResult:
     message, traceback = _message(as_list(assertion.get("failureMessages")))
     location = as_dict(assertion.get("location"))
     line = location.get("line")
+    # Only failures are retried, so every earlier invocation failed. Jest keeps
+    # their messages in retryReasons only with logErrorsBeforeRetry.
+    reasons = [_message([reason]) for reason in as_list(assertion.get("retryReasons"))]
+    invocations = assertion.get("invocations")
+    earlier = len(reasons)
+    if isinstance(invocations, int) and not isinstance(invocations, bool):
+        earlier = max(earlier, invocations - 1)
+    reasons += [(None, None)] * (earlier - len(reasons))
     attempts = tuple(
-        Attempt(Status.FAILED, message=first, traceback=full)
-        for first, full in (_message([reason]) for reason in as_list(assertion.get("retryReasons")))
+        Attempt(Status.FAILED, message=first, traceback=full) for first, full in reasons
     )
     return TestResult(
         f"{file}::{path}",
