@@ -277,6 +277,15 @@ def jest_report(root: Path) -> dict[str, object]:
                         "status": "todo",
                         "failureMessages": [],
                     },
+                    {
+                        # Jest 30 without logErrorsBeforeRetry: invocations, no reasons.
+                        "ancestorTitles": [],
+                        "title": "always fails",
+                        "status": "failed",
+                        "invocations": 3,
+                        "retryReasons": [],
+                        "failureMessages": ["Error: no"],
+                    },
                 ],
             },
             {
@@ -297,12 +306,14 @@ def test_jest_json(tmp_path: Path) -> None:
     assert run.duration == pytest.approx(1.1)
     calc, broken = run.suites
     assert calc.name == "src/calc.test.js" and calc.duration == 1.0
-    works, divides, later = calc.tests
+    works, divides, later, always = calc.tests
     assert works.test_id == "src/calc.test.js::calc > add > works"
     assert (works.classname, works.line, works.duration) == ("calc > add", 3, 0.005)
     assert works.flaky and works.attempts[0].message == "Error: flaky"
     assert divides.message == "Error: expect(received).toBe(expected)"
     assert later.status is Status.SKIPPED
+    assert [attempt.status for attempt in always.attempts] == [Status.FAILED, Status.FAILED]
+    assert always.status is Status.FAILED and not always.flaky
     (crashed,) = broken.tests
     assert crashed.status is Status.ERROR and "Cannot find module" in (crashed.traceback or "")
 
