@@ -57,6 +57,7 @@ ProgressCallback = Callable[[int, int, int], None]
 
 DEFAULT_DB = "test-results.db"
 _FAILING = ("failed", "error")
+_NOT_EXECUTED = ("skipped", "xfailed")
 _RUN_COLUMNS = (
     "id, project, branch, commit_sha, build, ci_url, environment, started_at, "
     "framework, source, format, duration, total, passed, failed, errors, skipped, "
@@ -64,6 +65,12 @@ _RUN_COLUMNS = (
 )
 _LATEST = re.compile(r"(?:latest|head)(?:~(\d+))?")
 _IN_CHUNK = 500
+_OUTCOMES_SQL = (
+    "SELECT r.test_id, r.run_id, t.uid, t.suite, t.name, r.status, r.duration, r.attempts, "
+    "r.flaky, COALESCE(d.message, '') FROM results AS r JOIN tests AS t ON t.id = r.test_id "
+    "LEFT JOIN result_details AS d ON d.run_id = r.run_id AND d.test_id = r.test_id "
+    "WHERE r.run_id = ?"
+)
 _BATCH = 20_000
 _CACHE_LIMIT = 500_000
 
@@ -514,24 +521,18 @@ class ResultStore:
         >>> [o.name for o in store.results("6", status="failed")]
         ['test_refund']
         """
-        run_id = self._resolve(ref, None, None)
-        sql = (
-            "SELECT r.run_id, t.uid, t.suite, t.name, r.status, r.duration, "
-            "r.attempts, r.flaky, COALESCE(d.message, '') FROM results AS r "
-            "JOIN tests AS t ON t.id = r.test_id "
-            "LEFT JOIN result_details AS d ON d.run_id = r.run_id AND d.test_id = r.test_id "
-            "WHERE r.run_id = ?"
-        )
-        params: list[Any] = [run_id]
-        if status is not None:
-            sql += " AND r.status = ?"
-            params.append(status)
-        return [
-            TestOutcome(
-                row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8]
+        outcomes = self._outcomes(self._resolve(ref, None, None)).values()
+        return [o for o in outcomes if status is None or o.status == status]
+
+    def _outcomes(self, run_id: int, *, failing_only: bool = False) -> dict[int, TestOutcome]:
+        """The results of one run keyed by test id, in stored order."""
+        sql = _OUTCOMES_SQL + (" AND r.status IN ('failed', 'error')" if failing_only else "")
+        return {
+            row[0]: TestOutcome(
+                row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9]
             )
-            for row in self._conn.execute(sql + " ORDER BY t.id", params)
-        ]
+            for row in self._conn.execute(sql + " ORDER BY t.id", (run_id,))
+        }
 
     def load_run(self, ref: RunRef = "latest") -> TestRun:
         """Rebuild a stored run as a :class:`TestRun` (messages clipped to 64 KiB).
@@ -617,31 +618,21 @@ class ResultStore:
         )
         stats: list[TestStats] = []
         for (uid, suite, name), group in _group_by_test(rows):
-            counts: dict[str, int] = defaultdict(int)
-            durations: list[float] = []
-            flaky = 0
-            for status, duration, is_flaky in group:
-                counts[status] += 1
-                flaky += is_flaky
-                if status not in ("skipped", "xfailed"):
-                    durations.append(duration)
-            durations.sort()
-            executed = len(durations)
-            failing = counts["failed"] + counts["error"]
+            tally = _Tally(group)
             stats.append(
                 TestStats(
                     uid=uid,
                     suite=suite,
                     name=name,
                     runs=len(group),
-                    passed=counts["passed"],
-                    failed=counts["failed"],
-                    errors=counts["error"],
-                    skipped=counts["skipped"],
-                    flaky=flaky,
-                    pass_rate=1.0 if executed == 0 else (executed - failing) / executed,
-                    median_duration=percentile(durations, 0.5),
-                    p95_duration=percentile(durations, 0.95),
+                    passed=tally.counts["passed"],
+                    failed=tally.counts["failed"],
+                    errors=tally.counts["error"],
+                    skipped=tally.counts["skipped"],
+                    flaky=tally.flaky,
+                    pass_rate=tally.pass_rate,
+                    median_duration=tally.median,
+                    p95_duration=tally.p95,
                     last_status=group[-1][0],
                 )
             )
@@ -695,25 +686,20 @@ class ResultStore:
             per_suite[suite].append((status, duration, flaky))
         stats = []
         for suite, items in per_suite.items():
-            counts: dict[str, int] = defaultdict(int)
-            for status, _, _ in items:
-                counts[status] += 1
-            durations = sorted(d for s, d, _ in items if s not in ("skipped", "xfailed"))
-            executed = len(durations)
-            failing = counts["failed"] + counts["error"]
+            tally = _Tally(items)
             stats.append(
                 GroupStats(
                     key=suite,
                     runs=1,
                     total=len(items),
-                    passed=counts["passed"],
-                    failed=counts["failed"],
-                    errors=counts["error"],
-                    skipped=counts["skipped"],
-                    flaky=sum(f for _, _, f in items),
-                    pass_rate=1.0 if executed == 0 else (executed - failing) / executed,
-                    median_duration=percentile(durations, 0.5),
-                    p95_duration=percentile(durations, 0.95),
+                    passed=tally.counts["passed"],
+                    failed=tally.counts["failed"],
+                    errors=tally.counts["error"],
+                    skipped=tally.counts["skipped"],
+                    flaky=tally.flaky,
+                    pass_rate=tally.pass_rate,
+                    median_duration=tally.median,
+                    p95_duration=tally.p95,
                 )
             )
         return stats
@@ -1022,26 +1008,30 @@ class ResultStore:
                 )
         else:
             base_id = self._resolve(base, None, None)
-        base_rows = self._statuses(base_id)
-        head_rows = self._statuses(head_id)
+        base_rows = self._outcomes(base_id)
+        head_rows = self._outcomes(head_id)
         new_failures: list[TestChange] = []
         fixed: list[TestChange] = []
         still: list[TestChange] = []
         added: list[TestChange] = []
         removed: list[TestChange] = []
-        for test_id, (uid, suite, name, status, message) in head_rows.items():
+        for test_id, now in head_rows.items():
             before = base_rows.get(test_id)
-            before_status = None if before is None else before[3]
-            change = TestChange(uid, suite, name, before_status, status, message)
+            before_status = None if before is None else before.status
+            change = TestChange(
+                now.uid, now.suite, now.name, before_status, now.status, now.message
+            )
             if before is None:
                 added.append(change)
-            if status in _FAILING:
+            if now.status in _FAILING:
                 (still if before_status in _FAILING else new_failures).append(change)
             elif before_status in _FAILING:
                 fixed.append(change)
-        for test_id, (uid, suite, name, status, message) in base_rows.items():
+        for test_id, gone in base_rows.items():
             if test_id not in head_rows:
-                removed.append(TestChange(uid, suite, name, status, None, message))
+                removed.append(
+                    TestChange(gone.uid, gone.suite, gone.name, gone.status, None, gone.message)
+                )
         return RunDiff(
             base_id,
             head_id,
@@ -1051,19 +1041,6 @@ class ResultStore:
             tuple(added),
             tuple(removed),
         )
-
-    def _statuses(self, run_id: int) -> dict[int, tuple[str, str, str, str, str]]:
-        return {
-            row[0]: row[1:]
-            for row in self._conn.execute(
-                "SELECT r.test_id, t.uid, t.suite, t.name, r.status, "
-                "COALESCE(d.message, '') FROM results AS r JOIN tests AS t "
-                "ON t.id = r.test_id LEFT JOIN result_details AS d "
-                "ON d.run_id = r.run_id AND d.test_id = r.test_id "
-                "WHERE r.run_id = ? ORDER BY t.id",
-                (run_id,),
-            )
-        }
 
     def failure_ages(self, ref: RunRef = "latest") -> list[FailureAge]:
         """For each failing test of a run, since when it has been failing.
@@ -1077,17 +1054,7 @@ class ResultStore:
         [('test_refund', 'build 5', 2)]
         """
         head = self.run(ref)
-        failing = {
-            test_id: row
-            for test_id, *row in self._conn.execute(
-                "SELECT r.test_id, t.uid, t.suite, t.name, r.status, "
-                "COALESCE(d.message, '') FROM results AS r JOIN tests AS t "
-                "ON t.id = r.test_id LEFT JOIN result_details AS d "
-                "ON d.run_id = r.run_id AND d.test_id = r.test_id "
-                "WHERE r.run_id = ? AND r.status IN ('failed', 'error') ORDER BY t.id",
-                (head.id,),
-            )
-        }
+        failing = self._outcomes(head.id, failing_only=True)
         if not failing:
             return []
         history = self._conn.execute(
@@ -1111,20 +1078,20 @@ class ResultStore:
                 streaks[test_id].append((run_id, build, started_at))
             else:
                 broken.add(test_id)
-        for test_id, (uid, suite, name, status, message) in failing.items():
+        for test_id, now in failing.items():
             streak = streaks.get(test_id) or [(head.id, head.build, head.started_at)]
             first_id, first_build, first_time = streak[-1]
             ages.append(
                 FailureAge(
-                    uid=uid,
-                    suite=suite,
-                    name=name,
-                    status=status,
+                    uid=now.uid,
+                    suite=now.suite,
+                    name=now.name,
+                    status=now.status,
                     since_run=first_id,
                     since_label=f"build {first_build}" if first_build else f"run #{first_id}",
                     since_time=first_time,
                     streak=len(streak),
-                    message=message,
+                    message=now.message,
                 )
             )
         ages.sort(key=lambda a: (-a.streak, a.uid))
@@ -1245,6 +1212,29 @@ def _group_by_test(
         yield key, group
 
 
+class _Tally:
+    """Counts, pass rate and duration percentiles of (status, duration, flaky) items."""
+
+    def __init__(self, items: Iterable[tuple[str, float, int]]) -> None:
+        self.counts: dict[str, int] = defaultdict(int)
+        durations: list[float] = []
+        self.flaky = 0
+        for status, duration, flaky in items:
+            self.counts[status] += 1
+            self.flaky += flaky
+            if status not in _NOT_EXECUTED:
+                durations.append(duration)
+        durations.sort()
+        failing = self.counts["failed"] + self.counts["error"]
+        self.pass_rate = _pass_rate(len(durations), failing)
+        self.median = percentile(durations, 0.5)
+        self.p95 = percentile(durations, 0.95)
+
+
+def _pass_rate(executed: int, failing: int) -> float:
+    return 1.0 if executed <= 0 else (executed - failing) / executed
+
+
 def _group_stats(key: str, runs: list[RunSummary]) -> GroupStats:
     durations = sorted(run.duration for run in runs)
     executed = sum(run.executed for run in runs)
@@ -1258,7 +1248,7 @@ def _group_stats(key: str, runs: list[RunSummary]) -> GroupStats:
         errors=sum(run.errors for run in runs),
         skipped=sum(run.skipped for run in runs),
         flaky=sum(run.flaky for run in runs),
-        pass_rate=1.0 if executed <= 0 else (executed - failing) / executed,
+        pass_rate=_pass_rate(executed, failing),
         median_duration=percentile(durations, 0.5),
         p95_duration=percentile(durations, 0.95),
     )
