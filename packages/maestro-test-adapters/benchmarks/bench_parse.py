@@ -114,10 +114,8 @@ def generate(path: Path, size_mb: int) -> int:
             for case in range(40):
                 head = f'    <testcase name="shouldHandleCase{case}_withInput" classname="{name}"'
                 if case == 7:
-                    trace = "".join(
-                        f"\tat {name}.shouldHandleCase{case}_withInput({name[-20:]}.java:{40 + i})\n"
-                        for i in range(12)
-                    )
+                    frame = f"\tat {name}.shouldHandleCase{case}_withInput"
+                    trace = "".join(f"{frame}({name[-20:]}.java:{40 + i})\n" for i in range(12))
                     out.write(
                         f'{head} time="0.153">\n      <failure message="expected: &lt;200&gt; but'
                         f' was: &lt;500&gt;" type="org.opentest4j.AssertionFailedError">'
