@@ -143,6 +143,7 @@ def test_ship_tags_releases_on_a_configured_index(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert git(root, "tag", "--list").split() == ["tp-gamma-v1.0.0"]
     assert "tagged tp-gamma-v1.0.0" in result.stdout
+    assert git(root, "cat-file", "-t", "tp-gamma-v1.0.0").strip() == "tag"  # annotated
 
 
 def test_building_an_invalid_version_is_an_input_error(tmp_path: Path) -> None:

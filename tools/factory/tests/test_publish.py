@@ -274,3 +274,24 @@ def test_the_embedded_index_keeps_its_files_and_says_how_to_start_afresh(workspa
     assert (
         f"This is the embedded demo index: delete {workspace / 'build' / 'index'}" in result.stderr
     )
+
+
+def test_a_release_already_on_the_index_is_tagged_by_a_later_run(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    # an earlier run published tp-gamma but died before tagging (or its tag push failed)
+    assert (
+        run_factory(
+            workspace, "publish", "--package", "tp-gamma", "--no-tag", env=index_env(pypiserver.url)
+        ).returncode
+        == 0
+    )
+    assert git(workspace, "tag", "--list") == ""
+
+    result = run_factory(
+        workspace, "publish", "--package", "tp-gamma", env=index_env(pypiserver.url)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "already on the index" in result.stdout
+    assert git(workspace, "tag", "--list").split() == ["tp-gamma-v1.0.0"]

@@ -40,7 +40,8 @@ class PublishOptions:
     Attributes:
         upload_retry: Retries of one upload on 5xx answers and broken connections.
         verify_retry: How long to wait for uploaded files to appear in the simple index.
-        tag: Create the ``<distribution>-v<version>`` git tag of each published release.
+        tag: Create the ``<distribution>-v<version>`` git tag of each release that is on the
+            index (also one published by an earlier, interrupted run), unless it exists.
     """
 
     upload_retry: RetryPolicy = RetryPolicy()  # noqa: RUF009 - frozen, safe to share
@@ -89,7 +90,7 @@ def publish(
                 "run `factory build` first"
             )
         outcome = _publish_package(workspace, artefacts, config, index, audit, say, options)
-        if outcome.uploaded and options.tag and git is not None:
+        if options.tag and git is not None:  # every file is on the index now, uploaded or not
             outcome.tagged = git.create_tag(package.tag, f"{package.name} {package.version}")
             if outcome.tagged:
                 say(f"  tagged {package.tag}")
