@@ -146,33 +146,30 @@ def measure(contender: str, path: Path, repeat: int) -> dict[str, float]:
 
 
 def bench(label: str, path: Path, runs: int, repeat: int) -> list[list[str]]:
-    rows = []
-    medians: dict[str, float] = {}
-    for contender in CONTENDERS:
-        times: list[float] = []
-        peaks: list[float] = []
-        count = 0
-        for _ in range(runs):
+    # Round-robin: each run measures every contender once, so a noisy
+    # neighbour on a shared machine slows them alike rather than one of them.
+    times: dict[str, list[float]] = {contender: [] for contender in CONTENDERS}
+    peaks: dict[str, float] = dict.fromkeys(CONTENDERS, 0.0)
+    counts: dict[str, int] = dict.fromkeys(CONTENDERS, 0)
+    for _ in range(runs):
+        for contender in CONTENDERS:
             result = measure(contender, path, repeat)
-            times.extend(result["times"])
-            peaks.append(result["peak_mib"])
-            count = int(result["count"])
-        median = statistics.median(times)
-        medians[contender] = median
-        rows.append(
-            [
-                label,
-                contender,
-                f"{count:,}",
-                f"{median:.3f}",
-                f"{count / median:,.0f}",
-                "",
-                f"{max(peaks):,.0f}",
-            ]
-        )
-    for row in rows:
-        row[5] = f"{medians['junitparser'] / medians[row[1]]:.1f}x"
-    return rows
+            times[contender].extend(result["times"])
+            peaks[contender] = max(peaks[contender], result["peak_mib"])
+            counts[contender] = int(result["count"])
+    medians = {contender: statistics.median(times[contender]) for contender in CONTENDERS}
+    return [
+        [
+            label,
+            contender,
+            f"{counts[contender]:,}",
+            f"{medians[contender]:.3f}",
+            f"{counts[contender] / medians[contender]:,.0f}",
+            f"{medians['junitparser'] / medians[contender]:.1f}x",
+            f"{peaks[contender]:,.0f}",
+        ]
+        for contender in CONTENDERS
+    ]
 
 
 def main() -> None:
