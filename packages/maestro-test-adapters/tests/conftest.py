@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The suites under fixtures/ are run by the adapters in child processes; they
+# must not be collected (or imported by --doctest-modules) by this test run.
+collect_ignore = ["fixtures"]
 PAGE = (
     "<!doctype html><html><head><title>Maestro fixture</title></head>"
     "<body><h1>Hello</h1></body></html>"

@@ -69,20 +69,11 @@ def test_json_and_output_file(
     assert "1 flaky" in captured.err
 
 
-def test_timeout_exits_1(python_suites: Path, tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    code = main(
-        [
-            "run",
-            "--timeout=5",
-            f"--workdir={python_suites}",
-            f"--env=MAESTRO_FIXTURE_PID_FILE={pid_file}",
-            "pytest",
-            "check_hang.py",
-        ]
-    )
+def test_crash_exits_1(python_suites: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", f"--workdir={python_suites}", "pytest", "check_crash.py"])
 
     assert code == 1
+    assert "ERROR pytest::<run>: pytest was killed by SIGKILL" in capsys.readouterr().out
 
 
 def test_missing_tool_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
