@@ -64,6 +64,24 @@ def test_gives_up_with_the_last_original_exception_and_the_earlier_failures() ->
     assert info.earlier_failures == (first, second)
     assert info.elapsed == pytest.approx(2.0)
     assert "after 3 attempts" in caught.value.__notes__[-1]
+    # Attempts are not chained to each other as "during handling of ...".
+    assert caught.value.__context__ is None
+
+
+def test_async_gives_up_with_the_unchained_last_exception() -> None:
+    fake = FakeClock()
+    errors = [ConnectionError(n) for n in range(3)]
+
+    @fake_retry(fake, max_attempts=3)
+    async def down() -> None:
+        raise errors.pop(0)
+
+    with pytest.raises(ConnectionError) as caught:
+        asyncio.run(down())
+    assert caught.value.args == (2,)
+    assert caught.value.__context__ is None
+    info = retry_info(caught.value)
+    assert info is not None and [e.args for e in info.earlier_failures] == [(0,), (1,)]
 
 
 def test_exceptions_outside_on_propagate_at_once() -> None:

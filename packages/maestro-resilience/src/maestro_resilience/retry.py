@@ -38,7 +38,8 @@ class RetryInfo:
 
     Attributes:
         attempts: How many attempts were made in total.
-        elapsed: Seconds from the first attempt until giving up.
+        elapsed: Seconds from the first failure until giving up (from the start
+            of the first attempt when ``max_total_time`` is set).
         earlier_failures: Exceptions of the earlier failed attempts, oldest first
             (at most the last 32).
     """
@@ -213,7 +214,10 @@ class Retry(Policy):
                 try:
                     return fn(*args, **kwargs)
                 except catch as exc:
-                    return retry_sync(fn, args, kwargs, exc, None, 0.0)
+                    error = exc
+                # Retry outside the ``except`` block: later failures must not be chained
+                # to this one as "during handling of the above exception".
+                return retry_sync(fn, args, kwargs, error, None, 0.0)
 
             return plain
 
@@ -225,10 +229,13 @@ class Retry(Policy):
             try:
                 result = fn(*args, **kwargs)
             except catch as exc:
-                return retry_sync(fn, args, kwargs, exc, None, start)
-            if check is not None and check(result):
-                return retry_sync(fn, args, kwargs, None, result, start)
-            return result
+                error: BaseException | None = exc
+                rejected: object = None
+            else:
+                if check is None or not check(result):
+                    return result
+                error, rejected = None, result
+            return retry_sync(fn, args, kwargs, error, rejected, start)
 
         return checked
 
@@ -246,10 +253,13 @@ class Retry(Policy):
             try:
                 result = await fn(*args, **kwargs)
             except catch as exc:
-                return await retry_async(fn, args, kwargs, exc, None, start)
-            if check is not None and check(result):
-                return await retry_async(fn, args, kwargs, None, result, start)
-            return result
+                error: BaseException | None = exc
+                rejected: object = None
+            else:
+                if check is None or not check(result):
+                    return result
+                error, rejected = None, result
+            return await retry_async(fn, args, kwargs, error, rejected, start)
 
         return wrapper
 
