@@ -295,3 +295,36 @@ def test_a_release_already_on_the_index_is_tagged_by_a_later_run(
     assert result.returncode == 0, result.stderr
     assert "already on the index" in result.stdout
     assert git(workspace, "tag", "--list").split() == ["tp-gamma-v1.0.0"]
+
+
+def test_a_short_audit_key_is_a_usage_error_that_does_not_echo_it(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    result = run_factory(
+        workspace, "publish", env=index_env(pypiserver.url, FACTORY_AUDIT_KEY="short-key")
+    )
+
+    assert result.returncode == 2
+    assert "cannot open the release audit log" in result.stderr
+    assert "short-key" not in result.stdout + result.stderr
+    assert pypiserver.files() == []
+
+
+def test_the_audit_log_is_signed_with_the_configured_key(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    from maestro_audit_logger import verify
+
+    key = "a-release-audit-key-of-32-bytes!"
+    result = run_factory(
+        workspace,
+        "publish",
+        "--package",
+        "tp-gamma",
+        env=index_env(pypiserver.url, FACTORY_AUDIT_KEY=key),
+    )
+
+    assert result.returncode == 0, result.stderr
+    log = workspace / "build" / "audit" / "release-audit.jsonl"
+    assert verify(log, key=key).ok
+    assert not verify(log, key="another-key-of-at-least-32-bytes").ok

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self, TypeVar
 
-from maestro_audit_logger import Actor, AuditLogger, Resource
+from maestro_audit_logger import Actor, AuditError, AuditLogger, ConfigError, Resource
 from maestro_resilience import ExponentialBackoff, RetryEvent, RetryExhaustedError, retry
 
-from maestro_factory.errors import TransientIndexError
+from maestro_factory.errors import ConfigurationError, StepFailedError, TransientIndexError
 
 __all__ = ["ReleaseAudit", "RetryPolicy", "call_with_retries", "poll"]
 
@@ -130,7 +130,14 @@ class ReleaseAudit:
     def __init__(self, path: Path, *, key: str | None = None, actor: Actor | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._logger = AuditLogger(path, key=key, durability="always", service="maestro-factory")
+        try:
+            self._logger = AuditLogger(
+                path, key=key, durability="always", service="maestro-factory"
+            )
+        except ConfigError as error:  # a key that is too short, ...: never echoed by the library
+            raise ConfigurationError(f"cannot open the release audit log {path}: {error}") from None
+        except AuditError as error:  # locked by another run, written with another key, ...
+            raise StepFailedError(f"cannot open the release audit log {path}: {error}") from None
         self._actor = actor or current_actor()
 
     def __enter__(self) -> Self:
@@ -152,12 +159,21 @@ class ReleaseAudit:
         reason: str | None = None,
         **metadata: str,
     ) -> None:
-        """Append one record about a distribution file."""
-        self._logger.log(
-            action,
-            actor=self._actor,
-            resource=Resource("distribution", filename),
-            outcome=outcome,
-            reason=reason,
-            **metadata,
-        )
+        """Append one record about a distribution file.
+
+        Raises:
+            StepFailedError: The record could not be written.
+        """
+        try:
+            self._logger.log(
+                action,
+                actor=self._actor,
+                resource=Resource("distribution", filename),
+                outcome=outcome,
+                reason=reason,
+                **metadata,
+            )
+        except AuditError as error:
+            raise StepFailedError(
+                f"cannot write to the release audit log {self.path}: {error}"
+            ) from None
