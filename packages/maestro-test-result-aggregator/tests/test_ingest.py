@@ -292,3 +292,18 @@ def test_ci_services_are_recognised(environ: dict[str, str], expected: tuple[str
     assert (tags.started_at is not None) == gitlab
     if tags.started_at is not None:
         assert tags.started_at.isoformat() == "2026-11-27T10:00:00+00:00"
+
+
+def test_stray_files_in_a_folder_are_skipped_but_named_ones_fail(
+    store: ResultStore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "package.json").write_text('{"name": "shop"}')
+    shutil.copy(FIXTURES / "junitparser/jenkins.xml", folder)
+    report = store.ingest(folder, use_ci_environment=False)
+    assert report.ok and report.new_runs == 1
+    assert [Path(s).name for s in report.skipped] == ["package.json"]
+    named = store.ingest(folder / "package.json")
+    assert [Path(f.source).name for f in named.failed] == ["package.json"]
+    assert "supported formats" in named.failed[0].reason

@@ -25,25 +25,27 @@ _GLOB_CHARS = frozenset("*?[")
 _HASH_CHUNK = 1024 * 1024
 
 
-def expand_sources(sources: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Yield the files named by paths, folders (recursive) and glob patterns.
+def expand_sources(sources: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, bool]]:
+    """Yield ``(file, named)`` for paths, folders (recursive) and glob patterns.
 
-    A path that does not exist is yielded as is, so ingest reports it by name.
+    ``named`` is true for a file named directly, false for one found in a
+    folder or by a pattern. A path that does not exist is yielded as is, so
+    ingest reports it by name.
     """
     for source in sources:
         text = os.fspath(source)
         path = Path(text)
         if path.is_dir():
-            yield from sorted(
-                child
-                for child in path.rglob("*")
+            yield from (
+                (child, False)
+                for child in sorted(path.rglob("*"))
                 if child.suffix.lower() in RESULT_SUFFIXES and child.is_file()
             )
         elif not path.exists() and _GLOB_CHARS & set(text):
             matches = sorted(glob.glob(text, recursive=True))
-            yield from (Path(match) for match in matches if Path(match).is_file())
+            yield from ((Path(match), False) for match in matches if Path(match).is_file())
         else:
-            yield path
+            yield path, True
 
 
 def hash_file(path: Path) -> str:

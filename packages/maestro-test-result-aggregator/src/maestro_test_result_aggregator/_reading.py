@@ -14,7 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from maestro_test_adapters.models import TestResult, TestSuite
-from maestro_test_adapters.readers import ReadError, detect_format, iter_results, read_results
+from maestro_test_adapters.readers import (
+    ReadError,
+    UnknownFormatError,
+    detect_format,
+    iter_results,
+    read_results,
+)
 
 from maestro_test_result_aggregator.errors import IngestError
 
@@ -23,6 +29,10 @@ STREAM_THRESHOLD = 32 * 1024 * 1024
 #: What a reader may raise for a file it cannot read: the readers' own errors,
 #: and as a safety net I/O, decoding, XML (SyntaxError) and nesting errors.
 READ_ERRORS = (ReadError, OSError, ValueError, SyntaxError, LookupError, RecursionError)
+
+
+class NotAResultFile(IngestError):
+    """The file is in no format the readers know (a stray JSON or XML file)."""
 
 
 @dataclass
@@ -52,6 +62,8 @@ def open_results(path: Path, format: str | None) -> OpenedResults:
                 pairs=iter_results(path, format=format_name),
             )  # fmt: skip
         run = read_results(path, format=format_name)
+    except UnknownFormatError as exc:
+        raise NotAResultFile(path, describe(exc, path)) from exc
     except READ_ERRORS as exc:
         raise IngestError(path, describe(exc, path)) from exc
     return OpenedResults(

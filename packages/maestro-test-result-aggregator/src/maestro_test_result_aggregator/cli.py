@@ -222,8 +222,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             print(
                 f"ingested {report.new_runs} run(s), {report.new_results} result(s); "
                 f"{report.duplicates} already stored, {len(report.failed)} failed"
+                + (f", {len(report.skipped)} not result files" if report.skipped else "")
             )
-        if not report.ingested and not report.failed:
+        if not report.ingested and not report.failed and not report.skipped:
             raise _UsageError(f"no result files matched {' '.join(args.paths)!r}")
         if args.fail_on_new_failures and report.new_runs:
             newest = max(item.run_id for item in report.ingested if not item.duplicate)

@@ -114,6 +114,12 @@ class IngestFailure(_Record):
 class IngestReport(_Record):
     """What one :meth:`~.ResultStore.ingest` call did.
 
+    Attributes:
+        ingested: Inputs stored, or found already stored.
+        failed: Inputs that could not be read, with the reason.
+        skipped: Files found in folders or by patterns that are not result
+            files (no known format).
+
     >>> report = IngestReport(ingested=(IngestedRun("a.xml", 1, 10, False),),
     ...     failed=(IngestFailure("b.xml", "not XML"),))
     >>> report.new_runs, report.new_results, report.ok
@@ -122,6 +128,7 @@ class IngestReport(_Record):
 
     ingested: tuple[IngestedRun, ...] = ()
     failed: tuple[IngestFailure, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     @property
     def new_runs(self) -> int:

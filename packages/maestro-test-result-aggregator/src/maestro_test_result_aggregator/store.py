@@ -169,7 +169,10 @@ class ResultStore:
 
         Each input becomes one run, written in one transaction: an input that
         cannot be read is reported in :attr:`IngestReport.failed` and the others
-        are stored. An input whose content is already stored adds nothing.
+        are stored. An input whose content is already stored adds nothing. A
+        file found in a folder or by a pattern that is in no known result
+        format (a stray ``package.json``) is listed in
+        :attr:`IngestReport.skipped`; named explicitly, it is a failure.
 
         Args:
             sources: One input or several. Folders are searched recursively for
@@ -192,14 +195,21 @@ class ResultStore:
         total = len(runs) + len(paths)
         done: list[IngestedRun] = []
         failed: list[IngestFailure] = []
+        skipped: list[str] = []
         stored = 0
-        work: list[TestRun | Path] = [*runs, *paths]
+        work: list[TestRun | tuple[Path, bool]] = [*runs, *paths]
         for index, item in enumerate(work, start=1):
             try:
                 if isinstance(item, TestRun):
                     outcome = self._ingest_object(item, tags, env_tags)
                 else:
-                    outcome = self._ingest_file(item, tags, env_tags, format)
+                    outcome = self._ingest_file(item[0], tags, env_tags, format)
+            except _reading.NotAResultFile as exc:
+                # A stray file found in a folder is not an error; a named one is.
+                if isinstance(item, tuple) and not item[1]:
+                    skipped.append(exc.source)
+                else:
+                    failed.append(IngestFailure(exc.source, exc.reason))
             except IngestError as exc:
                 failed.append(IngestFailure(exc.source, exc.reason))
             else:
@@ -207,7 +217,7 @@ class ResultStore:
                 stored += 0 if outcome.duplicate else outcome.results
             if on_progress is not None:
                 on_progress(index, total, stored)
-        return IngestReport(tuple(done), tuple(failed))
+        return IngestReport(tuple(done), tuple(failed), tuple(skipped))
 
     def _ingest_object(
         self, run: TestRun, tags: RunTags | None, env_tags: RunTags | None
