@@ -122,25 +122,27 @@ def test_ship_stops_at_failing_tests(tmp_path: Path) -> None:
     assert not (root / "build" / "index").exists()
 
 
-def test_ship_tags_releases_on_a_configured_index(tmp_path: Path) -> None:
+def test_ship_to_a_configured_index_tags_and_keeps_credentials_from_the_tests(
+    tmp_path: Path,
+) -> None:
     from factory_test_support import start_pypiserver
 
     root = make_workspace(tmp_path / "ws")
-    server = start_pypiserver(tmp_path / "index")
+    (root / "packages" / "tp-gamma" / "tests" / "test_it.py").write_text(
+        "import os\n\ndef test_no_secrets_here():\n"
+        "    assert not {'NEXUS_URL', 'NEXUS_PASSWORD', 'FACTORY_AUDIT_KEY'} & set(os.environ)\n"
+    )
+    git(root, "commit", "-qam", "a test that looks for secrets")
+    server = start_pypiserver(tmp_path / "index")  # open for uploads: the credentials are ignored
+    env = {"NEXUS_URL": server.url, "NEXUS_USERNAME": "ci", "NEXUS_PASSWORD": "pass-Never-Shown"}
     try:
-        result = run_factory(
-            root,
-            "ship",
-            "--skip-tests",
-            "--skip-docs",
-            "--package",
-            "tp-gamma",
-            env={"NEXUS_URL": server.url},
-        )
+        result = run_factory(root, "ship", "--skip-docs", "--package", "tp-gamma", env=env)
     finally:
         server.stop()
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "pass-Never-Shown" not in result.stdout + result.stderr
     assert git(root, "tag", "--list").split() == ["tp-gamma-v1.0.0"]
     assert "tagged tp-gamma-v1.0.0" in result.stdout
     assert git(root, "cat-file", "-t", "tp-gamma-v1.0.0").strip() == "tag"  # annotated

@@ -15,7 +15,12 @@ from packaging.version import InvalidVersion, Version
 
 from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.index import version_of
-from maestro_factory.venvs import InstallSource, install_and_import, uv_executable
+from maestro_factory.venvs import (
+    InstallSource,
+    environment_without_secrets,
+    install_and_import,
+    uv_executable,
+)
 from maestro_factory.workspace import Package
 
 __all__ = [
@@ -89,7 +94,9 @@ def build_package(package: Package, dist_dir: Path) -> Artefacts:
         str(folder),
         str(package.directory),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command, env=environment_without_secrets(), capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise StepFailedError(
             f"building {package.name} failed:\n{(result.stderr or result.stdout).strip()[-3000:]}"
@@ -111,7 +118,9 @@ def twine_check(files: Iterable[Path]) -> None:
     """
     paths = [str(path) for path in files]
     command = [sys.executable, "-m", "twine", "check", "--strict", *paths]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command, env=environment_without_secrets(), capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise StepFailedError(
             f"twine check --strict failed:\n{(result.stdout + result.stderr).strip()}"

@@ -26,7 +26,7 @@ from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.gitrepo import Git
 from maestro_factory.index import IndexConfig
 from maestro_factory.publishing import PackageOutcome, PublishOptions, publish
-from maestro_factory.venvs import InstallSource, install_and_import
+from maestro_factory.venvs import InstallSource, environment_without_secrets, install_and_import
 from maestro_factory.workspace import Package, Workspace
 
 __all__ = [
@@ -120,19 +120,18 @@ def test_step(context: Context, packages: Sequence[Package]) -> None:
     for package in packages:
         context.say(f"test: {package.name}")
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        # The output streams (long suites show progress); the suites never see the credentials.
+        sys.stdout.flush()
         result = subprocess.run(
-            command, cwd=package.directory, capture_output=True, text=True, check=False
+            command, cwd=package.directory, env=environment_without_secrets(), check=False
         )
         if result.returncode != 0:
-            tail = (result.stdout + result.stderr).strip()[-3000:]
             what = (
                 "collected no test"
                 if result.returncode == 5
                 else f"failed (pytest exit {result.returncode})"
             )
-            raise StepFailedError(f"the tests of {package.name} {what}:\n{tail}")
-        summary = result.stdout.strip().splitlines()[-1:] or ["ok"]
-        context.say(f"  {summary[0]}")
+            raise StepFailedError(f"the tests of {package.name} {what}; their output is above")
 
 
 def build_step(context: Context, packages: Sequence[Package], *, smoke: bool = True) -> None:
@@ -240,7 +239,14 @@ def build_docs(context: Context) -> None:
             "Add the docs site, or pass --skip-docs to ship without it"
         )
     command = [sys.executable, "-m", "mkdocs", "build", "--strict"]
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command,
+        cwd=root,
+        env=environment_without_secrets(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise StepFailedError(
             f"docs: mkdocs build --strict failed:\n{(result.stderr + result.stdout).strip()[-3000:]}"

@@ -20,7 +20,7 @@ from pathlib import Path
 from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.index import Redactor
 
-__all__ = ["InstallSource", "install_and_import", "uv_executable"]
+__all__ = ["InstallSource", "environment_without_secrets", "install_and_import", "uv_executable"]
 
 _NO_SECRETS = Redactor()
 
@@ -38,6 +38,24 @@ for path in dist.files or ():
 modules = {name: importlib.import_module(name).__file__ for name in sorted(tops)}
 print(json.dumps({"version": dist.version, "modules": modules}))
 """
+
+
+#: Variables that hold secrets: no child process (tests, builds, installs) needs them.
+SECRET_VARIABLES = frozenset(
+    {"NEXUS_PASSWORD", "NEXUS_TOKEN", "NEXUS_URL", "NEXUS_INDEX_URL", "FACTORY_AUDIT_KEY"}
+)
+
+
+def environment_without_secrets() -> dict[str, str]:
+    """The current environment minus the index credentials and the audit key.
+
+    >>> import os
+    >>> os.environ["NEXUS_PASSWORD"] = "x"
+    >>> "NEXUS_PASSWORD" in environment_without_secrets()
+    False
+    >>> del os.environ["NEXUS_PASSWORD"]
+    """
+    return {key: value for key, value in os.environ.items() if key not in SECRET_VARIABLES}
 
 
 def uv_executable() -> str:
@@ -95,7 +113,7 @@ def install_and_import(
     with tempfile.TemporaryDirectory(prefix="factory-venv-") as tmp:
         venv, cwd = Path(tmp) / "venv", Path(tmp) / "cwd"
         cwd.mkdir()
-        env = {**os.environ, **source.environment}
+        env = {**environment_without_secrets(), **source.environment}
         env.pop("VIRTUAL_ENV", None)
 
         def run(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
