@@ -283,6 +283,12 @@ def save_selenium_artifacts(
 
     Files are ``<directory>/<name>.png`` and ``<directory>/<name>.html``.
     What cannot be captured (the browser is gone) is left out.
+
+    >>> with tempfile.TemporaryDirectory() as folder, selenium_driver() as driver:
+    ...     driver.get("data:text/html,<h1>Hi</h1>")
+    ...     saved = save_selenium_artifacts(driver, folder, "home")
+    >>> [(Path(a.path).name, a.media_type) for a in saved]
+    [('home.png', 'image/png'), ('home.html', 'text/html')]
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
@@ -306,6 +312,13 @@ def save_playwright_artifacts(
     Files are ``<name>.png``, ``<name>.html`` and ``<name>.trace.zip`` in
     ``directory``; open the trace with ``playwright show-trace``. Tracing is
     stopped by this call. What cannot be captured is left out.
+
+    >>> with tempfile.TemporaryDirectory() as folder, playwright_browser() as browser:
+    ...     with playwright_page(browser) as page:
+    ...         page.set_content("<h1>Hi</h1>")
+    ...         saved = save_playwright_artifacts(page, folder, "home")
+    >>> [Path(a.path).name for a in saved]
+    ['home.png', 'home.html', 'home.trace.zip']
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,8 @@ class Adapter(Protocol):
 
         Raises:
             ToolNotFoundError: The framework is not installed.
-            AdapterError: ``workdir`` does not exist.
+            AdapterError: ``workdir`` does not exist, or the command cannot start.
+            ValueError: ``timeout`` is not positive.
         """
         ...
 
@@ -136,13 +137,18 @@ class CommandAdapter(ABC):
         with tempfile.TemporaryDirectory(prefix="maestro-adapter-") as scratch:
             report = Path(scratch) / "report"
             invocation = self.invocation(os.fspath(target), report, cwd, extra_args)
-            outcome = run_process(
-                invocation.argv,
-                cwd=cwd,
-                env={**os.environ, **(env or {}), **invocation.env},
-                timeout=timeout,
-                kill_grace=self.kill_grace,
-            )
+            try:
+                outcome = run_process(
+                    invocation.argv,
+                    cwd=cwd,
+                    env={**os.environ, **(env or {}), **invocation.env},
+                    timeout=timeout,
+                    kill_grace=self.kill_grace,
+                )
+            except OSError as exc:  # not executable, vanished since it was found
+                raise AdapterError(
+                    f"cannot start {invocation.argv[0]}: {exc.strerror or exc}"
+                ) from exc
             run, problem = self._read(report)
         if run is not None:
             _relativise_paths(run, cwd)

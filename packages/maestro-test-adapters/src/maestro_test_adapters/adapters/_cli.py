@@ -126,7 +126,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(summary)
         for result in run.iter_results():
             if result.status.is_failure:
-                print(f"  {result.status.value.upper()} {result.test_id}: {result.message or ''}")
+                first_line = (result.message or "").partition("\n")[0]
+                print(f"  {result.status.value.upper()} {result.test_id}: {first_line}")
     return 0 if run.totals.ok else 1
 
 

@@ -18,10 +18,12 @@ _PLUGIN_MODULE = "maestro_test_adapters.pytest_plugin"
 
 def _check_python(python: str, modules: Sequence[tuple[str, str]]) -> None:
     """Fail early, with an install hint, when the interpreter or a module is missing."""
-    if shutil.which(python) is None:
+    found = shutil.which(python)
+    if found is None:
         raise ToolNotFoundError(python, "give the path of an existing Python interpreter")
-    if os.path.realpath(shutil.which(python) or python) != os.path.realpath(sys.executable):
-        return  # another interpreter: it reports a missing module itself
+    # Not resolving symlinks: two virtualenvs share one base interpreter.
+    if os.path.abspath(found) != os.path.abspath(sys.executable):
+        return  # another environment: its own error message names a missing module
     for module, install in modules:
         if importlib.util.find_spec(module) is None:
             raise ToolNotFoundError(module, f"run `pip install {install}`")
