@@ -151,7 +151,8 @@ class _JUnitTarget:
             started_at=parse_timestamp(attrib.get("timestamp")),
         )
         self.stack.append(_Suite(suite))
-        self.run.suites.append(suite)
+        if self.collect:  # a streamer keeps no suites, so memory stays flat
+            self.run.suites.append(suite)
 
     def _end_suite(self) -> None:
         state = self.stack.pop()
@@ -159,7 +160,7 @@ class _JUnitTarget:
         if len(self.shared) > _CACHE_LIMIT or len(self.durations) > _CACHE_LIMIT:
             self.shared.clear()
             self.durations.clear()
-        if state.container and not state.emitted:
+        if self.collect and state.container and not state.emitted:
             # A pure grouping level (PHPUnit, Jenkins): its tests live in the
             # nested suites, so it would only add an empty suite.
             self.run.suites.remove(state.model)
