@@ -103,20 +103,57 @@ def async_contenders() -> list[tuple[str, str, Callable[[int], Awaitable[int]]]]
     ]
 
 
-def measure_sync(fn: Callable[[int], int], number: int, repeat: int) -> float:
-    timings = timeit.repeat("fn(1)", globals={"fn": fn}, number=number, repeat=repeat)
-    return statistics.median(timings) / number * 1e9
+SAMPLE_SECONDS = 0.02  # each sample is one timed loop of about this long
 
 
-def measure_async(fn: Callable[[int], Awaitable[int]], number: int, repeat: int) -> float:
-    async def loop() -> float:
+def calibrate(time_loop: Callable[[int], float]) -> int:
+    """Loop count for which one sample takes about SAMPLE_SECONDS."""
+    number = 100
+    while (elapsed := time_loop(number)) < SAMPLE_SECONDS / 4:
+        number *= 4
+    return max(100, int(number * SAMPLE_SECONDS / max(elapsed, 1e-9)))
+
+
+def sync_loop(fn: Callable[[int], int]) -> Callable[[int], float]:
+    timer = timeit.Timer("fn(1)", globals={"fn": fn})
+    return timer.timeit
+
+
+def async_loop(
+    fn: Callable[[int], Awaitable[int]], loop: asyncio.AbstractEventLoop
+) -> Callable[[int], float]:
+    async def run(number: int) -> float:
         start = time.perf_counter()
         for _ in range(number):
             await fn(1)
         return time.perf_counter() - start
 
-    timings = [asyncio.run(loop()) for _ in range(repeat)]
-    return statistics.median(timings) / number * 1e9
+    return lambda number: loop.run_until_complete(run(number))
+
+
+def measure(
+    contenders: list[tuple[str, str, Callable[[int], float]]], rounds: int
+) -> list[tuple[str, str, float, float]]:
+    """Median ns per call, and median paired overhead over the bare call (the first contender).
+
+    Contenders are measured round-robin, so load from other jobs on a shared machine
+    hits all of them alike; the overhead is the median of per-round differences.
+    """
+    numbers = [calibrate(time_loop) for _, _, time_loop in contenders]
+    samples: list[list[float]] = [[] for _ in contenders]
+    for _ in range(rounds):
+        for index, (_, _, time_loop) in enumerate(contenders):
+            samples[index].append(time_loop(numbers[index]) / numbers[index] * 1e9)
+    bare = samples[0]
+    return [
+        (
+            policy,
+            library,
+            statistics.median(own),
+            statistics.median(a - b for a, b in zip(own, bare, strict=True)),
+        )
+        for (policy, library, _), own in zip(contenders, samples, strict=True)
+    ]
 
 
 def two_threads(decorate: Callable[[Callable[[], None]], Callable[[], None]], rounds: int) -> float:
@@ -141,45 +178,45 @@ def two_threads(decorate: Callable[[Callable[[], None]], Callable[[], None]], ro
     return statistics.median(results)
 
 
-def rows(results: list[tuple[str, str, float]]) -> list[str]:
-    bare = results[0][2]
+def rows(results: list[tuple[str, str, float, float]]) -> list[str]:
     lines = []
-    for policy, library, ns in results:
-        overhead = "-" if policy == "bare call" else f"{ns - bare:,.0f}"
-        lines.append(f"| {policy} | {library} | {ns:,.0f} | {overhead} |")
+    for policy, library, ns, overhead in results:
+        shown = "-" if policy == "bare call" else f"{overhead:,.0f}"
+        lines.append(f"| {policy} | {library} | {ns:,.0f} | {shown} |")
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (noisier numbers)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (noisier numbers)")
     args = parser.parse_args(argv)
-    number, repeat = (20_000, 5) if args.quick else (200_000, 9)
+    rounds = 5 if args.quick else 41
 
-    sync_results = [
-        (policy, library, measure_sync(fn, number, repeat))
-        for policy, library, fn in sync_contenders()
-    ]
-    async_results = [
-        (policy, library, measure_async(fn, number // 2, repeat))
-        for policy, library, fn in async_contenders()
-    ]
-    rounds = 20 if args.quick else 100
-    maestro_two = two_threads(mr.CircuitBreaker(), rounds)
-    pybreaker_two = two_threads(pybreaker.CircuitBreaker(), rounds)
+    sync_results = measure(
+        [(policy, library, sync_loop(fn)) for policy, library, fn in sync_contenders()], rounds
+    )
+    loop = asyncio.new_event_loop()
+    try:
+        async_results = measure(
+            [(policy, library, async_loop(fn, loop)) for policy, library, fn in async_contenders()],
+            rounds,
+        )
+    finally:
+        loop.close()
+    thread_rounds = 20 if args.quick else 100
+    maestro_two = two_threads(mr.CircuitBreaker(), thread_rounds)
+    pybreaker_two = two_threads(pybreaker.CircuitBreaker(), thread_rounds)
 
     print(
         f"Python {platform.python_version()} on {platform.machine()} ({sys.platform}); "
-        f"median of {repeat} runs of {number:,} sync / {number // 2:,} async calls.\n"
+        f"medians of {rounds} round-robin rounds of about {SAMPLE_SECONDS * 1e3:g} ms each.\n"
     )
     print("| Policy (success path) | Library | ns per call | overhead over bare call (ns) |")
     print("|---|---|---:|---:|")
     print("\n".join(rows(sync_results)))
     print("| **asyncio** | | | |")
     print("\n".join(rows(async_results)))
-    print(
-        "| pybreaker, asyncio | pybreaker | n/a | no asyncio support (only Tornado coroutines) |\n"
-    )
+    print("| circuit breaker, asyncio | pybreaker | n/a | no asyncio support |\n")
     print("| Two threads, 1 ms blocking call each, one breaker | Library | wall time (ms) |")
     print("|---|---|---:|")
     print(f"| concurrent calls | maestro-resilience | {maestro_two:.2f} |")

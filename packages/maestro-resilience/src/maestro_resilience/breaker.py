@@ -401,14 +401,30 @@ class CircuitBreaker(Policy):
         breaker = self
         guarded = self._call_guarded_async
         on_exception = self._closed_exception
-        count_success = self._successes.increment
-        reset_run = self._reset_consecutive
-        on_success = self._closed_success
+        if self._tracker is None:
+            count_success = self._successes.increment
+            reset_run = self._reset_consecutive
+
+            async def consecutive(*args: P.args, **kwargs: P.kwargs) -> R:
+                if breaker._closed:
+                    try:
+                        result = await fn(*args, **kwargs)
+                    except BaseException as exc:
+                        on_exception(exc, 0.0)
+                        raise
+                    if breaker._consecutive:
+                        reset_run()
+                    count_success()
+                    return result
+                return await guarded(fn, args, kwargs)
+
+            return consecutive
+
         clock = self._clock
-        windowed = self._tracker is not None
+        on_success = self._closed_success
         timed = self._timed
 
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        async def windowed(*args: P.args, **kwargs: P.kwargs) -> R:
             if breaker._closed:
                 start = clock() if timed else 0.0
                 try:
@@ -416,16 +432,11 @@ class CircuitBreaker(Policy):
                 except BaseException as exc:
                     on_exception(exc, start)
                     raise
-                if windowed:
-                    on_success(start)
-                else:
-                    if breaker._consecutive:
-                        reset_run()
-                    count_success()
+                on_success(start)
                 return result
             return await guarded(fn, args, kwargs)
 
-        return wrapper
+        return windowed
 
     def _call_guarded(
         self, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]

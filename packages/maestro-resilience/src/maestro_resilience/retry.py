@@ -246,6 +246,17 @@ class Retry(Policy):
         check = self.retry_if_result
         clock = self._clock
         timed = self.max_total_time is not None
+        if check is None and not timed:
+
+            async def plain(*args: P.args, **kwargs: P.kwargs) -> R:
+                count_call()
+                try:
+                    return await fn(*args, **kwargs)
+                except catch as exc:
+                    error = exc
+                return await retry_async(fn, args, kwargs, error, None, 0.0)
+
+            return plain
 
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             count_call()
