@@ -173,6 +173,18 @@ def test_trend_and_aggregates(store: ResultStore) -> None:
         store.aggregate("colour")  # type: ignore[arg-type]
 
 
+def test_history_of_one_test(store: ResultStore) -> None:
+    add(store, {"a": "passed", "b": "passed"}, build=1, durations={"a": 1.0})
+    add(store, {"b": "passed"}, build=2)
+    add(store, {"a": "failed"}, build=3, durations={"a": 3.0})
+    add(store, {"a": "passed"}, build=4, branch="dev")
+    history = store.test_history("suite::a", branch="main")
+    assert [(o.status, o.duration) for o in history] == [("passed", 1.0), ("failed", 3.0)]
+    assert history[1].message == "a broke"
+    assert len(store.test_history("suite::a")) == 3
+    assert store.test_history("suite::a", project="other") == []
+
+
 def test_failure_reasons_group_by_normalised_message(store: ResultStore) -> None:
     add(
         store,

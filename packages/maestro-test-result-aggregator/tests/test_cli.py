@@ -77,6 +77,10 @@ def test_runs_trend_tests_flaky_as_text_and_json(
     assert [t["name"] for t in json.loads(capsys.readouterr().out)] == ["b"]
     assert main(["trend", "--db", str(db), "--json", "--branch", "main"]) == 0
     assert [p["pass_rate"] for p in json.loads(capsys.readouterr().out)] == [1.0, 0.5]
+    assert main(["trend", "--db", str(db), "--json", "--test", "c::b"]) == 0
+    assert [o["status"] for o in json.loads(capsys.readouterr().out)] == ["passed", "failed"]
+    assert main(["trend", "--db", str(db), "--test", "c::nope"]) == 0
+    assert "did not run" in capsys.readouterr().out
     assert main(["runs", "--db", str(db), "--by", "branch", "--json"]) == 0
     (group,) = json.loads(capsys.readouterr().out)
     assert (group["key"], group["runs"], group["failed"]) == ("main", 2, 1)

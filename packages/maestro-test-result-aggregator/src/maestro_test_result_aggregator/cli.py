@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from maestro_test_result_aggregator import __version__
 from maestro_test_result_aggregator.errors import AggregatorError
-from maestro_test_result_aggregator.records import GroupStats
+from maestro_test_result_aggregator.records import GroupStats, TestOutcome
 from maestro_test_result_aggregator.reports import FORMATS
 from maestro_test_result_aggregator.store import DEFAULT_DB, ResultStore
 from maestro_test_result_aggregator.tags import RunTags, running_in_ci
@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         "trend", parents=[common, scope, listing], help="pass rate and duration per run"
     )
     trend.add_argument("--last", type=_positive, default=30)
+    trend.add_argument("--test", metavar="TEST_ID", help="one test's status and duration")
     trend.set_defaults(handler=_cmd_trend)
 
     diff = sub.add_parser("diff", parents=[common, listing, gate], help="compare two runs")
@@ -293,6 +294,11 @@ def _cmd_flaky(args: argparse.Namespace) -> int:
 
 def _cmd_trend(args: argparse.Namespace) -> int:
     with _open(args) as store:
+        if args.test is not None:
+            history = store.test_history(
+                args.test, project=args.project, branch=args.branch, last=args.last
+            )
+            return _print_test_history(history, args.json)
         points = store.trend(project=args.project, branch=args.branch, last=args.last)
     if args.json:
         _print_json([point.to_dict() for point in points])
@@ -313,6 +319,18 @@ def _cmd_trend(args: argparse.Namespace) -> int:
             for p in points
         ],
         empty="no runs",
+    )
+    return EXIT_OK
+
+
+def _print_test_history(history: Sequence[TestOutcome], as_json: bool) -> int:
+    if as_json:
+        _print_json([outcome.to_dict() for outcome in history])
+        return EXIT_OK
+    _print_table(
+        ("run", "status", "duration", "attempts"),
+        [(o.run_id, o.status, f"{o.duration:.3f}s", o.attempts) for o in history],
+        empty="the test did not run in these runs",
     )
     return EXIT_OK
 

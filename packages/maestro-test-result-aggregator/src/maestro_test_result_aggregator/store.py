@@ -537,12 +537,8 @@ class ResultStore:
     def _outcomes(self, run_id: int, *, failing_only: bool = False) -> dict[int, TestOutcome]:
         """The results of one run keyed by test id, in stored order."""
         sql = _OUTCOMES_SQL + (" AND r.status IN ('failed', 'error')" if failing_only else "")
-        return {
-            row[0]: TestOutcome(
-                row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9]
-            )
-            for row in self._conn.execute(sql + " ORDER BY t.id", (run_id,))
-        }
+        rows = self._conn.execute(sql + " ORDER BY t.id", (run_id,))
+        return {row[0]: _outcome(row) for row in rows}
 
     def load_run(self, ref: RunRef = "latest") -> TestRun:
         """Rebuild a stored run as a :class:`TestRun` (messages clipped to 64 KiB).
@@ -792,6 +788,42 @@ class ResultStore:
             )
             for run in reversed(runs)
         ]
+
+    def test_history(
+        self,
+        uid: str,
+        *,
+        project: str | None = None,
+        branch: str | None = None,
+        last: int = 50,
+    ) -> list[TestOutcome]:
+        """Status and duration of one test in each of the last ``last`` runs, oldest first.
+
+        Runs in which the test did not run are left out.
+
+        Args:
+            uid: The test id, as in :attr:`TestOutcome.uid`.
+            project: Only runs of this project.
+            branch: Only runs of this branch.
+            last: Size of the window of most recent runs.
+
+        >>> from maestro_test_result_aggregator._examples import demo_store
+        >>> store = demo_store()  # builds 1-6, see its docstring
+        >>> [(o.run_id, o.duration) for o in store.test_history("shop::test_search", last=3)]
+        [(4, 0.5), (5, 0.5), (6, 2.0)]
+        """
+        window_sql, params = self._window_sql(project, branch, last)
+        # One primary-key lookup per run of the window: (run_id, test_id).
+        rows = self._conn.execute(
+            f"WITH win AS ({window_sql}) SELECT r.test_id, r.run_id, t.uid, t.suite, t.name, "
+            "r.status, r.duration, r.attempts, r.flaky, COALESCE(d.message, '') "
+            "FROM win CROSS JOIN tests AS t CROSS JOIN results AS r "
+            "LEFT JOIN result_details AS d ON d.run_id = r.run_id AND d.test_id = r.test_id "
+            "WHERE t.uid = ? AND (? IS NULL OR t.project = ?) "
+            "AND r.run_id = win.id AND r.test_id = t.id ORDER BY win.seq",
+            [*params, uid, project, project],
+        )
+        return [_outcome(row) for row in rows]
 
     def flaky(
         self,
@@ -1220,6 +1252,11 @@ def _group_by_test(
         group.append((status, duration, flaky))
     if key is not None:
         yield key, group
+
+
+def _outcome(row: Sequence[Any]) -> TestOutcome:
+    """A TestOutcome from a row of the columns of ``_OUTCOMES_SQL``."""
+    return TestOutcome(row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9])
 
 
 class _Tally:
