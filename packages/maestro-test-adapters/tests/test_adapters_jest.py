@@ -35,13 +35,14 @@ def test_mixed_suite_is_normalised_with_relative_ids(mixed_run: TestRun) -> None
     assert "--json" in mixed_run.environment["command"]
 
 
-@pytest.mark.xfail(
-    reason="the Jest reader does not turn `invocations` into attempts yet", strict=True
-)
-def test_retried_test_is_flaky(mixed_run: TestRun) -> None:
-    retried = _results(mixed_run)["jest/mixed.test.js::arithmetic > passes on the second attempt"]
+def test_retries_are_attempts_and_lines_are_known(mixed_run: TestRun) -> None:
+    results = _results(mixed_run)
+    retried = results["jest/mixed.test.js::arithmetic > passes on the second attempt"]
+    failed = results["jest/mixed.test.js::arithmetic > subtracts wrongly"]
 
-    assert retried.flaky
+    assert retried.flaky and mixed_run.totals.flaky == 1
+    assert [attempt.status for attempt in failed.attempts] == [Status.FAILED, Status.FAILED]
+    assert (failed.file, failed.line) == ("jest/mixed.test.js", 11)
 
 
 def test_suite_that_cannot_load_is_an_error(js_project: Path) -> None:

@@ -58,9 +58,18 @@ class JestAdapter(CommandAdapter):
     def invocation(
         self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
     ) -> Invocation:
-        """Build ``jest --json --outputFile=REPORT [extra_args] TARGET``."""
+        """Build ``jest --json --outputFile=REPORT --testLocationInResults [extra_args] TARGET``."""
         jest = find_node_tool("jest", "jest", workdir)
-        return Invocation([jest, "--json", f"--outputFile={report}", *extra_args, target])
+        return Invocation(
+            [
+                jest,
+                "--json",
+                f"--outputFile={report}",
+                "--testLocationInResults",
+                *extra_args,
+                target,
+            ]
+        )
 
     def read_report(self, report: Path) -> TestRun:
         """Read Jest's ``--json`` report."""
