@@ -135,3 +135,18 @@ def test_seed_usage_keeps_working() -> None:
 def test_bad_seconds(seconds: float) -> None:
     with pytest.raises(ValueError, match="seconds"):
         timeout(seconds=seconds)
+
+
+def test_cancelling_the_caller_is_not_reported_as_a_timeout() -> None:
+    @timeout(seconds=30)
+    async def long_running() -> None:
+        await asyncio.sleep(30)
+
+    async def main() -> None:
+        task = asyncio.create_task(long_running())
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(main(), 10))

@@ -28,6 +28,9 @@ class CircuitState(enum.Enum):
     * ``OPEN``: calls are rejected with :class:`CircuitOpenError` until ``reset_timeout`` passes.
     * ``HALF_OPEN``: at most ``half_open_max_calls`` probe calls run at a time; enough
       successes close the circuit, a failure opens it again.
+
+    >>> CircuitBreaker().state is CircuitState.CLOSED
+    True
     """
 
     CLOSED = "closed"
@@ -50,6 +53,13 @@ class StateChange:
         new: State after the change.
         at: Clock time of the change (the breaker's ``clock``).
         reason: Human-readable cause, e.g. ``"5 consecutive failures"``.
+
+    >>> changes = []
+    >>> breaker = CircuitBreaker(listeners=[changes.append], name="search")
+    >>> breaker.open()
+    >>> change = changes[0]
+    >>> change.breaker, change.old.value, change.new.value, change.reason
+    ('search', 'closed', 'open', 'opened manually')
     """
 
     breaker: str
@@ -76,6 +86,13 @@ class BreakerMetrics:
         window_calls: Calls in the sliding window (0 without a window).
         failure_rate: Failures / calls in the window, or ``None`` without data.
         slow_call_rate: Slow calls / calls in the window, or ``None`` without data.
+
+    >>> breaker = CircuitBreaker(failure_threshold=None, failure_rate_threshold=0.5)
+    >>> breaker.call(len, "abc")
+    3
+    >>> metrics = breaker.metrics
+    >>> metrics.calls, metrics.successes, metrics.window_calls, metrics.failure_rate
+    (1, 1, 1, 0.0)
     """
 
     state: CircuitState

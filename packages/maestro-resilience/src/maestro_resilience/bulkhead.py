@@ -27,6 +27,11 @@ class BulkheadMetrics:
         waiting: Callers waiting for a slot now.
         accepted: Calls that got a slot since creation.
         rejected: Calls rejected with :class:`BulkheadFullError` since creation.
+
+    >>> pool = Bulkhead(max_concurrent=3)
+    >>> with pool:
+    ...     pool.metrics
+    BulkheadMetrics(max_concurrent=3, active=1, waiting=0, accepted=1, rejected=0)
     """
 
     max_concurrent: int

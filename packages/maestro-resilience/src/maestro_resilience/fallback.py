@@ -20,7 +20,12 @@ _NEVER_CAUGHT = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, Generato
 
 
 class Fallback(Policy):
-    """Replace a failure by a value; create it with :func:`fallback`."""
+    """Replace a failure by a value; create it with :func:`fallback`.
+
+    >>> policy = fallback(value=0, on=(ValueError,))
+    >>> policy.call(int, "seven"), policy.used
+    (0, 1)
+    """
 
     __slots__ = ("_used", "handler", "on", "value")
 

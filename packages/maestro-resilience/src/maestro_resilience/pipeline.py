@@ -12,7 +12,12 @@ __all__ = ["Pipeline", "pipeline"]
 
 
 class Pipeline(Policy):
-    """Policies composed outermost first; create it with :func:`pipeline`."""
+    """Policies composed outermost first; create it with :func:`pipeline`.
+
+    >>> from maestro_resilience import fallback, timeout
+    >>> pipeline(fallback(value=None), timeout(seconds=1.0)).policies
+    (Fallback(value=None, on=(<class 'Exception'>,)), Timeout(seconds=1.0))
+    """
 
     __slots__ = ("policies",)
 

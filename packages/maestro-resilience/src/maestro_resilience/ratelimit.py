@@ -26,6 +26,12 @@ class RateLimiterMetrics:
         acquired: Tokens granted since creation.
         rejected: Requests rejected with :class:`RateLimitExceeded`.
         waited: Requests that had to wait for their tokens.
+
+    >>> from maestro_resilience import FakeClock
+    >>> limiter = RateLimiter(rate=5, clock=FakeClock())
+    >>> limiter.acquire(2)
+    >>> limiter.metrics
+    RateLimiterMetrics(available=3.0, acquired=2, rejected=0, waited=0)
     """
 
     available: float

@@ -42,6 +42,8 @@ class RetryInfo:
             of the first attempt when ``max_total_time`` is set).
         earlier_failures: Exceptions of the earlier failed attempts, oldest first
             (at most the last 32).
+
+    See :func:`retry_info` for an example.
     """
 
     attempts: int
@@ -80,6 +82,15 @@ class RetryEvent:
         exception: The exception of the failed attempt, or ``None`` if its
             result was rejected by ``retry_if_result``.
         result: The rejected result (``None`` when ``exception`` is set).
+
+    >>> events = []
+    >>> answers = iter([None, 42])
+    >>> poll = retry(retry_if_result=lambda r: r is None, on_retry=events.append,
+    ...              sleep=lambda seconds: None)
+    >>> poll(lambda: next(answers))()
+    42
+    >>> events[0].attempt, events[0].result, events[0].exception
+    (1, None, None)
     """
 
     name: str
@@ -98,7 +109,20 @@ class RetryMetrics:
         calls: Calls made through the policy (not attempts).
         retries: Attempts after the first one.
         recovered: Calls that succeeded after at least one retry.
-        gave_up: Calls that ended with an error after retrying or deciding not to.
+        gave_up: Calls whose failure the policy handled but did not retry further
+            (attempts or budget exhausted, or the error not retryable).
+
+    >>> policy = retry(max_attempts=2, sleep=lambda seconds: None)
+    >>> attempts = iter([OSError("flaky"), "ok"])
+    >>> def read() -> str:
+    ...     item = next(attempts)
+    ...     if isinstance(item, Exception):
+    ...         raise item
+    ...     return item
+    >>> policy.call(read)
+    'ok'
+    >>> policy.metrics
+    RetryMetrics(calls=1, retries=1, recovered=1, gave_up=0)
     """
 
     calls: int
@@ -108,7 +132,11 @@ class RetryMetrics:
 
 
 class Retry(Policy):
-    """Retry a failing call with backoff; create it with :func:`retry`."""
+    """Retry a failing call with backoff; create it with :func:`retry`.
+
+    >>> retry(max_attempts=5)
+    Retry(max_attempts=5, on=(<class 'Exception'>,), backoff=ExponentialBackoff(...), ...)
+    """
 
     __slots__ = (
         "_async_sleep",

@@ -25,6 +25,12 @@ class TimeoutMetrics:
         timeouts: Calls that raised :class:`CallTimeoutError`.
         abandoned_running: Sync worker threads whose caller timed out and that
             are still running the function now.
+
+    >>> policy = timeout(seconds=1.0)
+    >>> policy.call(sum, [1, 2])
+    3
+    >>> policy.metrics
+    TimeoutMetrics(calls=1, timeouts=0, abandoned_running=0)
     """
 
     calls: int
@@ -43,7 +49,11 @@ class _Outcome:
 
 
 class Timeout(Policy):
-    """Give up waiting after ``seconds``; create it with :func:`timeout`."""
+    """Give up waiting after ``seconds``; create it with :func:`timeout`.
+
+    >>> timeout(seconds=2.5)
+    Timeout(seconds=2.5)
+    """
 
     __slots__ = ("_abandoned", "_calls", "_lock", "_timeouts", "name", "seconds")
 
