@@ -70,6 +70,13 @@ def test_behave_mixed_suite(python_suites: Path) -> None:
     assert run.framework == "behave"
 
 
+def test_behave_crash_is_an_error(python_suites: Path) -> None:
+    run = CucumberAdapter(runner="behave").run("crash_features", workdir=python_suites, timeout=120)
+
+    [result] = run.iter_results()
+    assert (result.status, result.message) == (Status.ERROR, "behave was killed by SIGKILL")
+
+
 def test_behave_hang_is_killed_with_its_whole_tree(
     python_suites: Path, pid_file: Path, assert_gone: Callable[[Path], None]
 ) -> None:
