@@ -813,11 +813,11 @@ class ResultStore:
         [(4, 0.5), (5, 0.5), (6, 2.0)]
         """
         window_sql, params = self._window_sql(project, branch, last)
-        # One primary-key lookup per run of the window: (run_id, test_id).
+        # Find the test once, then one primary-key lookup (run_id, test_id) per run.
         rows = self._conn.execute(
             f"WITH win AS ({window_sql}) SELECT r.test_id, r.run_id, t.uid, t.suite, t.name, "
             "r.status, r.duration, r.attempts, r.flaky, COALESCE(d.message, '') "
-            "FROM win CROSS JOIN tests AS t CROSS JOIN results AS r "
+            "FROM tests AS t CROSS JOIN win CROSS JOIN results AS r "
             "LEFT JOIN result_details AS d ON d.run_id = r.run_id AND d.test_id = r.test_id "
             "WHERE t.uid = ? AND (? IS NULL OR t.project = ?) "
             "AND r.run_id = win.id AND r.test_id = t.id ORDER BY win.seq",
