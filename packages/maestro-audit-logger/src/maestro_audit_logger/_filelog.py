@@ -134,11 +134,22 @@ class JsonlLog:
         self._timestamp = timestamp
         self._clock = clock
         self.repairs: list[Repair] = []
+        # The chain head as far as this writer knows: the core reads these directly
+        # (hot path); in shared mode begin() refreshes them from the file.
+        self.next_seq = 1
+        self.previous = GENESIS
         self._buffer: list[bytes] = []
         self._buffer_bytes = 0
         self._spill_records = min(256, fsync_every)
         self._spill_bytes = _WRITE_BYTES
         self._direct = shared or durability == "always"
+        # Hot path for the core: unless records must be written at once or counted in
+        # bytes (size rotation), the core appends sealed lines to this list itself and
+        # calls spill() once it holds spill_at lines.
+        self.fast_buffer: list[bytes] | None = None
+        if not self._direct and (rotation is None or rotation.max_bytes is None):
+            self.fast_buffer = self._buffer
+        self.spill_at = self._spill_records
         self._unsynced_records = 0
         self._written = 0  # bytes handed to the OS by this writer, all files together
         self._synced = 0
@@ -203,7 +214,7 @@ class JsonlLog:
         if line:
             if check_header:
                 self._check_header()
-            self._next_seq, self._previous = self._head_from(line)
+            self.next_seq, self.previous = self._head_from(line)
         else:
             next_seq, previous = 1, GENESIS
             older = [f for f in log_files(self.path) if f != self.path]
@@ -255,7 +266,7 @@ class JsonlLog:
         _sync(self._fd)
         _fsync_dir(self.path.parent)
         self._first_seq = next_seq
-        self._next_seq, self._previous = next_seq, value
+        self.next_seq, self.previous = next_seq, value
         self._created = self._now()
 
     def _cut(self, size: int, complete: int) -> None:
@@ -292,7 +303,7 @@ class JsonlLog:
             except BaseException:
                 self._unlock_file()
                 raise
-        return self._next_seq, self._previous
+        return self.next_seq, self.previous
 
     def abort(self) -> None:
         """Release the file lock after :meth:`begin` when nothing is written."""
@@ -300,8 +311,8 @@ class JsonlLog:
 
     def commit(self, line: bytes, next_seq: int, value: bytes) -> int:
         """Append one sealed line; return the byte position to wait for (``always``)."""
-        self._next_seq = next_seq
-        self._previous = value
+        self.next_seq = next_seq
+        self.previous = value
         if self._direct:
             try:
                 written = os.write(self._fd, line)
@@ -316,10 +327,14 @@ class JsonlLog:
         buffer.append(line)
         self._buffer_bytes += len(line)
         if len(buffer) >= self._spill_records or self._buffer_bytes >= self._spill_bytes:
-            self._unsynced_records += len(buffer)
-            self._write_buffer()
-            self._after_write()
+            self.spill()
         return 0
+
+    def spill(self) -> None:
+        """Write the buffered lines to the OS (mutex held)."""
+        self._unsynced_records += len(self._buffer)
+        self._write_buffer()
+        self._after_write()
 
     def _after_write(self) -> None:
         if self.durability == "batch" and self._unsynced_records >= self._fsync_every:
@@ -351,9 +366,9 @@ class JsonlLog:
 
     def _should_rotate(self, rotation: Rotation) -> bool:
         if rotation.max_bytes is not None and self._end + self._buffer_bytes >= rotation.max_bytes:
-            return self._next_seq > self._first_seq  # never rotate an empty segment
+            return self.next_seq > self._first_seq  # never rotate an empty segment
         if rotation.interval is not None and self._now() - self._created >= rotation.interval:
-            return self._next_seq > self._first_seq
+            return self.next_seq > self._first_seq
         return False
 
     def _rotate(self, rotation: Rotation) -> None:
@@ -369,7 +384,7 @@ class JsonlLog:
             os.close(self._fd)
             self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o640)
             self._inode = os.fstat(self._fd).st_ino
-            self._write_header(self._next_seq, self._previous)
+            self._write_header(self.next_seq, self.previous)
             self._end = os.fstat(self._fd).st_size
         self._apply_retention(rotation)
 
@@ -444,12 +459,3 @@ class JsonlLog:
             os.close(self._fd)
             os.close(self._lock_fd)  # releases the exclusive flock
 
-    @property
-    def next_seq(self) -> int:
-        """Sequence number the next record gets (as far as this writer knows)."""
-        return self._next_seq
-
-    @property
-    def previous(self) -> bytes:
-        """Chain value of the last record written (as far as this writer knows)."""
-        return self._previous

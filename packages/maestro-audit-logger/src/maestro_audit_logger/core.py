@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import time
+from binascii import hexlify
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from json import JSONEncoder, dumps
@@ -55,7 +56,7 @@ __all__ = ["AuditLogger"]
 
 _log = logging.getLogger("maestro_audit_logger")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-_make_event = AuditEvent._make
+_new_tuple = tuple.__new__
 _SCALARS = (str, int, float, bool, type(None))
 _OUTCOME_JSON = {value: f'"outcome":"{value}"' for value in OUTCOMES}
 _MAX_ACTION = 256
@@ -86,22 +87,21 @@ def _json_encoder() -> Callable[[Any], str]:
 _encode_json = _json_encoder()
 
 
-class _Timestamps:
-    """ISO 8601 UTC timestamps with microseconds, cheap: the seconds part is cached."""
+def _timestamps(clock: Callable[[], int]) -> Callable[[], str]:
+    """Return a function giving ISO 8601 UTC times with microseconds from ``clock`` (ns).
 
-    __slots__ = ("_clock", "_prefix", "_second")
+    The seconds part is formatted once per second; this runs for every event.
+    """
+    cache = [-1, ""]
 
-    def __init__(self, clock: Callable[[], int]) -> None:
-        self._clock = clock
-        self._second = -1
-        self._prefix = ""
+    def timestamp() -> str:
+        second, nanos = divmod(clock(), 1_000_000_000)
+        if second != cache[0]:
+            cache[0] = second
+            cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{cache[1]}.{nanos // 1000:06d}Z"
 
-    def __call__(self) -> str:
-        second, nanos = divmod(self._clock(), 1_000_000_000)
-        if second != self._second:
-            self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{nanos // 1000:06d}Z"
+    return timestamp
 
 
 # An event validated and encoded, waiting for its sequence number and seal: action,
@@ -229,10 +229,14 @@ class AuditLogger:
             )
         self._chain = Chain.create(key, algorithm)
         self._mac = self._chain._mac
+        self._keyed_state = self._chain._state
+        self._clock = clock
+        self._second = -1
+        self._second_text = ""
         self._redactor = redactor
         self._sinks = tuple(sinks)
         self._max_record_bytes = max_record_bytes
-        self._timestamp = _Timestamps(clock)
+        self._timestamp = _timestamps(clock)
         self._mutex = threading.Lock()
         self._closed = False
         self._durability = durability
@@ -278,6 +282,7 @@ class AuditLogger:
                 timestamp=self._timestamp,
                 clock=clock,
             )
+        self._sync_each = durability == "always" and self._file is not None
         self._queue: queue_lib.Queue[_Pending | None] | None = None
         self._queue_policy = queue
         self._writer: threading.Thread | None = None
@@ -391,8 +396,8 @@ class AuditLogger:
             if self._closed:
                 raise LogClosedError("the audit logger is closed; create a new one")
             event, position = self._commit(pending)
-        if self._durability == "always" and self._file is not None:
-            self._file.sync_to(position)
+        if self._sync_each:
+            self._file.sync_to(position)  # type: ignore[union-attr]
         return event
 
     def _prepare(
@@ -449,7 +454,7 @@ class AuditLogger:
             if redactor is not None:
                 redactor.redact_in_place(metadata)  # **metadata is our own fresh dict
             text += ',"metadata":' + _encode_json(metadata)
-            meta = MappingProxyType(metadata)
+            meta = metadata  # our own dict (from **metadata); typed read-only as Mapping
         when = None if event_time is None else _utc_text(event_time, "event_time")
         try:
             fields = text.encode()
@@ -527,11 +532,18 @@ class AuditLogger:
         """Sequence, seal, write and fan out one event. Called with the mutex held."""
         action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         file = self._file
-        if file is not None:
-            seq, previous = file.begin()
-        else:
+        if file is None:
             seq, previous = self._next_seq, self._previous
-        recorded = self._timestamp()
+        elif file.shared:
+            seq, previous = file.begin()  # locks the file and reads another writer's head
+        else:
+            seq, previous = file.next_seq, file.previous
+        # Inlined timestamp and MAC: this runs for every event.
+        second, nanos = divmod(self._clock(), 1_000_000_000)
+        if second != self._second:
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        recorded = f"{self._second_text}.{nanos // 1000:06d}Z"
         self._counter += 1
         event_id = f"{self._id_prefix}{self._counter:012x}"
         when = when or recorded
@@ -540,14 +552,26 @@ class AuditLogger:
             + fields
             + self._source_bytes
         )
-        value = self._mac(previous + body)
+        keyed = self._keyed_state
+        if keyed is not None:
+            state = keyed()
+            state.update(previous + body)
+            value = hexlify(state.digest())
+        else:
+            value = self._mac(previous + body)
         line = body + b',"chain":"' + value + b'"}\n'
         position = 0
-        if file is not None:
-            position = file.commit(line, seq + 1, value)
-        else:
+        if file is None:
             self._next_seq, self._previous = seq + 1, value
-        event = _make_event(
+        elif (buffer := file.fast_buffer) is not None:
+            file.next_seq, file.previous = seq + 1, value
+            buffer.append(line)
+            if len(buffer) >= file.spill_at:
+                file.spill()
+        else:
+            position = file.commit(line, seq + 1, value)
+        event: AuditEvent = _new_tuple(  # AuditEvent._make without the extra calls
+            AuditEvent,
             (
                 seq,
                 event_id,

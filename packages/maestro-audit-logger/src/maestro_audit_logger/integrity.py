@@ -89,6 +89,9 @@ class Chain:
     algorithm: Algorithm
     _mac: Callable[[bytes], bytes] = field(repr=False, compare=False)
     key_check: str | None = None
+    # For single-state algorithms: returns a fresh (keyed) hash state, so hot loops can
+    # skip the call to _mac. None for HMAC, which needs two states.
+    _state: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def create(cls, key: bytes | str | None, algorithm: Algorithm | None = None) -> Chain:
@@ -112,7 +115,7 @@ class Chain:
             def mac(data: bytes) -> bytes:
                 return hexlify(sha256(data).digest())
 
-            return cls("sha256", mac, None)
+            return cls("sha256", mac, None, sha256)
         if raw is None:
             raise ConfigError(f"algorithm {algorithm!r} needs a key")
         # Keyed states are prepared once and copied per record: the key schedule is
@@ -141,7 +144,7 @@ class Chain:
                 return hexlify(final.digest())
 
         check = mac(_KEY_CHECK_LABEL)[:16].decode()
-        return cls(algorithm, mac, check)
+        return cls(algorithm, mac, check, keyed if algorithm == "blake2b" else None)
 
     def seal(self, previous: bytes, body: bytes) -> bytes:
         """Return the 64 hex-digit chain value of ``body`` following ``previous``."""
