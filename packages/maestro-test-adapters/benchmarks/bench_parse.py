@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -172,6 +173,17 @@ def bench(label: str, path: Path, runs: int, repeat: int) -> list[list[str]]:
     ]
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=100, help="size of the generated file")
@@ -186,10 +198,11 @@ def main() -> None:
         generate(big, args.size_mb)
         size = big.stat().st_size / 1_000_000
         rows += bench(f"generated ({size:.0f} MB)", big, args.runs, 1)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
-        f"Machine: {platform.processor() or platform.machine()}, {platform.system()},"
-        f" Python {platform.python_version()}; median of {args.runs} process(es);"
-        f" baseline RSS (interpreter + imports) {baseline:.0f} MiB.\n"
+        f"Machine: {_cpu_name()} ({os.cpu_count()} CPUs, load average {load} at the end),"
+        f" {platform.system()}, Python {platform.python_version()}; median of {args.runs}"
+        f" process(es); baseline RSS (interpreter + imports) {baseline:.0f} MiB.\n"
     )
     header = [
         "input",
