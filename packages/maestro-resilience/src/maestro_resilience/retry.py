@@ -141,7 +141,6 @@ class Retry(Policy):
     __slots__ = (
         "_async_sleep",
         "_calls",
-        "_catch",
         "_clock",
         "_gave_up",
         "_recovered",
@@ -207,7 +206,6 @@ class Retry(Policy):
         self._clock = clock
         self._sleep = sleep
         self._async_sleep = async_sleep
-        self._catch = types
         self._calls = _Counter()
         self._retries = _Counter()
         self._recovered = _Counter()
@@ -230,7 +228,7 @@ class Retry(Policy):
         )
 
     def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
-        catch = self._catch
+        catch = self.on
         count_call = self._calls.increment
         retry_sync = self._retry_sync
         check = self.retry_if_result
@@ -268,7 +266,7 @@ class Retry(Policy):
         return checked
 
     def _wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        catch = self._catch
+        catch = self.on
         count_call = self._calls.increment
         retry_async = self._retry_async
         check = self.retry_if_result

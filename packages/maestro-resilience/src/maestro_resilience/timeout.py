@@ -161,7 +161,7 @@ def timeout(seconds: float, *, name: str | None = None) -> Timeout:
       Only use it for functions that eventually return and whose late side
       effects are harmless, and prefer the library's own timeouts
       (``socket``, ``requests``, ``subprocess``) where they exist. Each sync call
-      costs one thread start (tens of microseconds). Context variables are copied
+      costs one thread start (about 0.1 ms). Context variables are copied
       into the worker.
 
     Stack it inside :func:`~maestro_resilience.retry` for a per-attempt timeout.
