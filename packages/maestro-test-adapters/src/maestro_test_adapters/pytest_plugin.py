@@ -92,7 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("maestro_reruns") < 0:
         raise pytest.UsageError("--maestro-reruns must be 0 or more")
     report = config.getoption("maestro_report")
-    if report:
+    # Under pytest-xdist the controller receives every worker's reports and
+    # writes the one report; workers must not write it too.
+    if report and not hasattr(config, "workerinput"):
         recorder = _Recorder(Path(report), config.getoption("maestro_framework"), config.rootpath)
         config.stash[_RECORDER] = recorder
         config.pluginmanager.register(recorder, "maestro-test-adapters-recorder")
@@ -259,7 +261,6 @@ class _AttemptRecord:
     stdout: str | None = None
     stderr: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
-    finished: bool = False
 
 
 @dataclass
@@ -306,7 +307,6 @@ class _Recorder:
                     Status.ERROR,
                     message=_first_line(text) or "collection failed",
                     traceback=text,
-                    finished=True,
                 )
             ],
         )
@@ -323,7 +323,7 @@ class _Recorder:
         if report.user_properties:
             record.result.properties = tuple((str(k), str(v)) for k, v in report.user_properties)
         if report.when == "teardown" or _is_rerun(report):
-            attempt.finished = True
+            # The attempt is over: files attached during it belong to it.
             attempt.attachments.extend(self.pending.pop(report.nodeid, []))
 
     def _result(self, report: pytest.TestReport) -> TestResult:
