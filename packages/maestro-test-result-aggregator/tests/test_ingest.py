@@ -11,6 +11,7 @@ from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
 
 from aggregator_testing import FIXTURES, make_run
 from maestro_test_result_aggregator import ResultStore, RunTags, _reading
+from maestro_test_result_aggregator import store as store_module
 
 # (total, passed, failed, errors, skipped incl. xfailed, flaky) per the MANIFEST's
 # naive counts, with retries merged into one test with several attempts.
@@ -204,6 +205,20 @@ def test_repeated_test_ids_in_one_run_are_all_kept(store: ResultStore) -> None:
     )
     store.ingest(twice)
     assert sorted(o.uid for o in store.results()) == ["t::x", "t::x [2]"]
+
+
+def test_repeated_test_ids_across_streamed_batches_are_all_kept(
+    store: ResultStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_reading, "STREAM_THRESHOLD", 0)
+    monkeypatch.setattr(store_module, "_BATCH", 3)  # several batches per run
+    cases = "".join(f'<testcase classname="c" name="t{i % 4}"/>' for i in range(10))
+    path = tmp_path / "repeats.xml"
+    path.write_text(f'<testsuite name="c">{cases}</testsuite>')
+    (ingested,) = store.ingest(path, use_ci_environment=False).ingested
+    uids = sorted(o.uid for o in store.results(ingested.run_id))
+    assert len(uids) == len(set(uids)) == 10 == store.run().total
+    assert uids.count("c::t0") == 1 and "c::t0 [3]" in uids
 
 
 def _long_junit(path: Path, cases: int, *, truncated: bool) -> None:

@@ -100,7 +100,8 @@ _STATUS_TEXT: dict[Status, str] = {status: status.value for status in Status}
 class RowBuilder:
     """Turns ``(suite, result)`` pairs into batches of rows, counting as it goes.
 
-    Repeated test ids inside one run get a ``[n]`` suffix, so nothing is lost.
+    Memory is bounded by one batch: nothing is remembered across batches
+    (the store resolves test ids repeated inside a run).
 
     >>> from maestro_test_adapters.models import TestResult, TestSuite
     >>> builder = RowBuilder()
@@ -110,13 +111,12 @@ class RowBuilder:
     >>> builder.fill(iter(pairs), limit=10)
     True
     >>> [row[0] for row in builder.take().tests], builder.counts["failed"], builder.total
-    (['s::t', 's::t [2]'], 1, 2)
+    (['s::t', 's::t'], 1, 2)
     """
 
     def __init__(self) -> None:
         self._by_status: dict[Status, int] = dict.fromkeys(Status, 0)
         self._flaky = 0
-        self._seen: dict[str, int] = {}
         self._batch = Batch()
 
     @property
@@ -147,21 +147,14 @@ class RowBuilder:
         batch = self._batch
         add_test = batch.tests.append
         add_result = batch.results.append
-        seen = self._seen
         by_status = self._by_status
         text = _STATUS_TEXT
         passed = Status.PASSED
         index = len(batch.tests)
         for suite, result in pairs:
-            uid = result.test_id
-            if uid in seen:
-                seen[uid] += 1
-                uid = f"{uid} [{seen[uid]}]"
-            else:
-                seen[uid] = 1
             add_test(
                 (
-                    uid,
+                    result.test_id,
                     suite.name,
                     result.name,
                     result.classname or "",

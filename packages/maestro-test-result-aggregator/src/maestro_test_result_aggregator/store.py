@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -298,10 +299,10 @@ class ResultStore:
                 return IngestedRun(source, existing[0], existing[1], duplicate=True)
             run_id: int = row[0][0]
             project = merged.project
-            self._write_batch(run_id, project, builder.take())
+            self._write_batch(run_id, project, builder.take(), first=True)
             while not exhausted:
                 exhausted = _fill(builder, pairs, source)
-                self._write_batch(run_id, project, builder.take())
+                self._write_batch(run_id, project, builder.take(), first=False)
             counts = builder.counts
             conn.execute(
                 "UPDATE runs SET total = ?, passed = ?, failed = ?, errors = ?, "
@@ -320,9 +321,12 @@ class ResultStore:
             )
         return IngestedRun(source, run_id, builder.total, duplicate=False)
 
-    def _write_batch(self, run_id: int, project: str, batch: _ingest.Batch) -> None:
+    def _write_batch(self, run_id: int, project: str, batch: _ingest.Batch, *, first: bool) -> None:
         conn = self._conn
         test_ids = self._intern_tests(project, batch.tests)
+        stored = set() if first else self._stored_ids(run_id, test_ids)
+        if stored or len(set(test_ids)) != len(test_ids):
+            self._rename_repeats(run_id, project, batch, test_ids, stored)
         conn.executemany(
             "INSERT INTO results (run_id, test_id, status, duration, attempts, "
             "flaky) VALUES (?, ?, ?, ?, ?, ?)",
@@ -353,6 +357,45 @@ class ResultStore:
                 "VALUES (?, ?, ?, ?, ?)",
                 [(run_id, test_ids[a[0]], *a[1:]) for a in batch.attachments],
             )
+
+    def _stored_ids(self, run_id: int, test_ids: Sequence[int]) -> set[int]:
+        """Which of ``test_ids`` already have a result in run ``run_id``."""
+        found: set[int] = set()
+        for start in range(0, len(test_ids), _IN_CHUNK):
+            chunk = test_ids[start : start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self._conn.execute(
+                    f"SELECT test_id FROM results WHERE run_id = ? AND test_id IN ({marks})",
+                    [run_id, *chunk],
+                )
+            )
+        return found
+
+    def _rename_repeats(
+        self,
+        run_id: int,
+        project: str,
+        batch: _ingest.Batch,
+        test_ids: list[int],
+        stored: set[int],
+    ) -> None:
+        """Give a test id met again in the same run a ``[n]`` suffix: nothing is lost.
+
+        Rare (the same test id twice in one result file), so it may be slow.
+        """
+        taken = set(stored)
+        for index, test_id in enumerate(test_ids):
+            if test_id in taken:
+                uid, *rest = batch.tests[index]
+                for number in itertools.count(2):
+                    meta = (f"{uid} [{number}]", *rest)
+                    (candidate,) = self._intern_tests(project, [meta])  # type: ignore[list-item]
+                    if candidate not in taken and not self._stored_ids(run_id, [candidate]):
+                        test_ids[index] = candidate
+                        break
+            taken.add(test_ids[index])
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
