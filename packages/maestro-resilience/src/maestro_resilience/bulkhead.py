@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 from collections import deque
@@ -15,6 +16,8 @@ from ._policy import P, Policy, R, _Counter
 from .errors import BulkheadFullError
 
 __all__ = ["Bulkhead", "BulkheadMetrics"]
+
+logger = logging.getLogger("maestro_resilience.bulkhead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +148,11 @@ class Bulkhead(Policy):
 
     def _full(self, waited: float | None) -> BulkheadFullError:
         self._rejected.increment()
-        return BulkheadFullError(
+        error = BulkheadFullError(
             self.name, max_concurrent=self.max_concurrent, max_wait=waited or 0.0
         )
+        logger.debug("%s", error)
+        return error
 
     def acquire(self) -> None:
         """Take a slot, waiting up to ``max_wait`` seconds (blocking the thread).

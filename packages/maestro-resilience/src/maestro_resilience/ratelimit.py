@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 import time
@@ -15,6 +16,8 @@ from ._policy import P, Policy, R
 from .errors import RateLimitExceeded
 
 __all__ = ["RateLimiter", "RateLimiterMetrics"]
+
+logger = logging.getLogger("maestro_resilience.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +164,9 @@ class RateLimiter(Policy):
             wait = (tokens - available) / self._fill_per_second
             if wait > max_wait:
                 self._rejected += 1
-                raise RateLimitExceeded(self.name, wait)
+                error = RateLimitExceeded(self.name, wait)
+                logger.debug("%s", error)
+                raise error
             self._tokens = available - tokens  # negative: a reservation later callers queue behind
             self._acquired += tokens
             self._waited += 1

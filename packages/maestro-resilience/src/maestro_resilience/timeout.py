@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import math
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -14,6 +15,8 @@ from ._policy import P, Policy, R, _Counter, _name_of
 from .errors import CallTimeoutError
 
 __all__ = ["Timeout", "TimeoutMetrics", "timeout"]
+
+logger = logging.getLogger("maestro_resilience.timeout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ class Timeout(Policy):
                 if not deadline.expired():
                     raise  # the function's own TimeoutError, not ours
                 count_timeout()
+                logger.info("%s timed out after %.3f s and was cancelled", name, seconds)
                 raise CallTimeoutError(name, seconds) from exc
 
         return wrapper
@@ -123,6 +127,11 @@ class Timeout(Policy):
                         self._abandoned += 1
                 if outcome.abandoned:
                     count_timeout()
+                    logger.warning(
+                        "%s timed out after %.3f s; its worker thread runs on until it returns",
+                        name,
+                        seconds,
+                    )
                     raise CallTimeoutError(name, seconds)
             error, outcome.error = outcome.error, None  # no reference cycle through the traceback
             if error is not None:
