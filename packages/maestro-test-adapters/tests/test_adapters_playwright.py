@@ -69,7 +69,7 @@ def test_playwright_test_hang_is_killed_with_its_whole_tree(
 def test_python_suite_with_the_playwright_fixtures(
     python_suites: Path, served_page: str, tmp_path: Path
 ) -> None:
-    adapter = PlaywrightAdapter(runner="pytest")
+    adapter = PlaywrightAdapter(runner="pytest", reruns=1)
     adapter_run: TestRun = adapter.run(
         "check_playwright_pages.py",
         workdir=python_suites,
@@ -88,4 +88,12 @@ def test_python_suite_with_the_playwright_fixtures(
     assert by_type["image/png"].read_bytes().startswith(b"\x89PNG")
     assert "<h1>Hello</h1>" in by_type["text/html"].read_text()
     assert by_type["application/zip"].read_bytes().startswith(b"PK")
+    # The first attempt keeps its own files; the rerun's are named apart.
+    [first] = failed.attempts
+    assert {Path(a.path).name for a in first.attachments} == {
+        "check_playwright_pages.py_test_wrong_heading.png",
+        "check_playwright_pages.py_test_wrong_heading.html",
+        "check_playwright_pages.py_test_wrong_heading.trace.zip",
+    }
+    assert by_type["image/png"].name == "check_playwright_pages.py_test_wrong_heading-attempt2.png"
     assert adapter_run.framework == "playwright"
