@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import http.server
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -79,18 +80,24 @@ def start_pypiserver(
 
 @dataclass
 class FlakyProxy:
-    """Answers 503 to the first *failures* uploads (POST), forwards everything else."""
+    """Answers 503 to the first *failures* uploads (POST), forwards everything else.
+
+    With *stale_listings*, the first project pages read after an upload come back
+    without their file links, like an index that updates late (or drops files).
+    """
 
     url: str
     failures: int
+    stale_listings: int = 0
     posts: list[int] = field(default_factory=list)  # status answered to each POST
+    stale_served: int = 0
 
 
 def start_flaky_proxy(
-    upstream: str, failures: int
+    upstream: str, failures: int, *, stale_listings: int = 0
 ) -> tuple[FlakyProxy, http.server.ThreadingHTTPServer]:
     target = urllib.parse.urlsplit(upstream)
-    state = FlakyProxy("", failures)
+    state = FlakyProxy("", failures, stale_listings)
     lock = threading.Lock()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -120,6 +127,16 @@ def start_flaky_proxy(
             if self.command == "POST":
                 with lock:
                     state.posts[-1] = response.status
+            project_page = (
+                self.command == "GET"
+                and self.path.count("/") == 3
+                and self.path.startswith("/simple/")
+            )
+            with lock:
+                stale = project_page and state.posts and state.stale_served < state.stale_listings
+                state.stale_served += bool(stale)
+            if stale:
+                payload = re.sub(rb"<a [^>]*>[^<]*</a>", b"", payload)
             self.send_response(response.status, response.reason)
             for key, value in response.getheaders():
                 if key.lower() not in {"transfer-encoding", "connection", "content-length"}:

@@ -138,7 +138,10 @@ def test_only_changed_packages_and_their_dependants_are_published(
     )
     (alpha / "src" / "tp_alpha" / "__init__.py").write_text('VALUE = "1.1.0"\n')
     git(workspace, "commit", "-qam", "alpha 1.1.0")
-    assert run_factory(workspace, "build", "--no-smoke-test").returncode == 0
+    # only alpha is rebuilt: were gamma selected, publishing would fail for want of its files
+    assert (
+        run_factory(workspace, "build", "--package", "tp-alpha", "--no-smoke-test").returncode == 0
+    )
 
     result = run_factory(workspace, "publish", "--since", ref, env=index_env(pypiserver.url))
 
@@ -328,3 +331,38 @@ def test_the_audit_log_is_signed_with_the_configured_key(
     log = workspace / "build" / "audit" / "release-audit.jsonl"
     assert verify(log, key=key).ok
     assert not verify(log, key="another-key-of-at-least-32-bytes").ok
+
+
+def test_an_index_that_lists_uploads_late_is_read_again_with_backoff(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    proxy, server = start_flaky_proxy(pypiserver.url, failures=0, stale_listings=2)
+    try:
+        result = run_factory(
+            workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
+        )
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 0, result.stderr
+    assert proxy.stale_served == 2
+    assert result.stdout.count("in the simple index: not there yet; looking again") == 2
+    assert "verified: every file is listed with its sha256" in result.stdout
+
+
+def test_uploads_the_index_never_lists_fail_the_run(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    proxy, server = start_flaky_proxy(pypiserver.url, failures=0, stale_listings=1000)
+    try:
+        result = run_factory(
+            workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
+        )
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 1
+    assert "uploaded but not listed with the right sha256" in result.stderr
+    assert "NEXUS-34950" in result.stderr
+    verified = [r for r in audit_records(workspace) if r["action"] == "publish.verify"]
+    assert {r["outcome"] for r in verified} == {"failure"}

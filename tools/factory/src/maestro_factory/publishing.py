@@ -238,7 +238,7 @@ def _verify_listed(
     if absent:
         raise IndexVerificationError(
             f"uploaded but not listed with the right sha256 by {index.url}{package.name}/: {', '.join(absent)}. "
-            "Some Nexus versions drop files from /simple (NEXUS-34950): rebuild the repository's browse and "
-            "search index (Nexus task 'Repair - Rebuild PyPI metadata'), then rerun; nothing will be re-uploaded"
+            "Some Nexus versions drop uploaded files from /simple (NEXUS-34950): check the file in the Nexus UI, "
+            "upgrade Nexus or have its administrator repair the repository; once it is listed, a rerun skips it"
         )
     say(f"  verified: every file is listed with its sha256 by {index.url}")
