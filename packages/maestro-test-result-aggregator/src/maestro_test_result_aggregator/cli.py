@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Keep every test run in one SQLite history; find flaky tests, "
         "trends and regressions; write reports.",
+        epilog="Exit codes: 0 ok, 1 a gate tripped (--fail-on-new-failures), "
+        "2 usage or input error.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -92,12 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         "Tags missing from the options are read from the CI environment.",
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="file, folder or glob")
-    ingest.add_argument("--project", default="")
-    ingest.add_argument("--branch", default="")
-    ingest.add_argument("--commit", default="")
-    ingest.add_argument("--build", default="")
-    ingest.add_argument("--ci-url", default="")
-    ingest.add_argument("--env", default="", help="environment label")
+    ingest.add_argument("--project", default="", help="project or repository name")
+    ingest.add_argument("--branch", default="", help="branch the run tested")
+    ingest.add_argument("--commit", default="", help="commit SHA the run tested")
+    ingest.add_argument("--build", default="", help="CI build or pipeline id")
+    ingest.add_argument("--ci-url", default="", help="link to the CI job")
+    ingest.add_argument("--env", default="", help="environment label, e.g. staging")
     ingest.add_argument(
         "--started-at", type=_timestamp, help="run start, ISO 8601 (default: from file)"
     )
