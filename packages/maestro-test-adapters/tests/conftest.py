@@ -7,13 +7,17 @@ import functools
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from maestro_test_adapters.browser import find_chromedriver
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -98,3 +102,36 @@ def assert_gone() -> Callable[[Path], None]:
         raise AssertionError(f"grandchild {pid} survived the timeout kill")
 
     return check
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def webdriver_server() -> Iterator[str]:
+    """chromedriver listening on 127.0.0.1: a WebDriver endpoint like a Selenium Grid."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(find_chromedriver()), f"--port={port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/status", timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

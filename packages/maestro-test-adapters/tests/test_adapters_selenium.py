@@ -34,6 +34,22 @@ def test_selenium_suite_attaches_screenshot_and_html_on_failure(
     assert run.framework == "selenium"
 
 
+def test_a_grid_url_in_the_environment_needs_no_local_driver(
+    python_suites: Path, served_page: str, webdriver_server: str, tmp_path: Path
+) -> None:
+    adapter = SeleniumAdapter(chromedriver=tmp_path / "no-chromedriver")
+
+    run = adapter.run(
+        "check_selenium_pages.py",
+        workdir=python_suites,
+        env={"MAESTRO_SELENIUM_REMOTE_URL": webdriver_server, "MAESTRO_FIXTURE_URL": served_page},
+        extra_args=["-k", "test_title", f"--maestro-artifacts={tmp_path}"],
+        timeout=180,
+    )
+
+    assert [(r.name, r.status) for r in run.iter_results()] == [("test_title", Status.PASSED)]
+
+
 def test_a_missing_chromedriver_says_what_to_install(tmp_path: Path) -> None:
     adapter = SeleniumAdapter(chromedriver=tmp_path / "chromedriver")
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,39 +101,6 @@ def test_playwright_page_saves_artifacts_when_the_block_fails(
         "login.png",
         "login.trace.zip",
     ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def webdriver_server() -> Iterator[str]:
-    """chromedriver listening on 127.0.0.1: a WebDriver endpoint like a Selenium Grid."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(browser.find_chromedriver()), f"--port={port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/status", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_selenium_remote_session(webdriver_server: str, served_page: str) -> None:

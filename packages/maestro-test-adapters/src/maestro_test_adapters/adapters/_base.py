@@ -103,9 +103,17 @@ class CommandAdapter(ABC):
 
     @abstractmethod
     def invocation(
-        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+        self,
+        target: str,
+        report: Path,
+        workdir: Path,
+        extra_args: Sequence[str],
+        env: Mapping[str, str],
     ) -> Invocation:
         """Build the command that runs ``target`` and writes its report to ``report``.
+
+        ``env`` is the environment the command will run with (tools are
+        looked up on its ``PATH``).
 
         Raises:
             ToolNotFoundError: The framework is not installed.
@@ -136,12 +144,13 @@ class CommandAdapter(ABC):
             raise AdapterError(f"workdir {cwd} does not exist or is not a directory")
         with tempfile.TemporaryDirectory(prefix="maestro-adapter-") as scratch:
             report = Path(scratch) / "report"
-            invocation = self.invocation(os.fspath(target), report, cwd, extra_args)
+            run_env = {**os.environ, **(env or {})}
+            invocation = self.invocation(os.fspath(target), report, cwd, extra_args, run_env)
             try:
                 outcome = run_process(
                     invocation.argv,
                     cwd=cwd,
-                    env={**os.environ, **(env or {}), **invocation.env},
+                    env={**run_env, **invocation.env},
                     timeout=timeout,
                     kill_grace=self.kill_grace,
                 )

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from maestro_test_adapters.adapters._base import CommandAdapter, Invocation, ToolNotFoundError
 from maestro_test_adapters.models import TestRun
 
 
-def find_node_tool(command: str, package: str, workdir: Path) -> str:
+def find_node_tool(command: str, package: str, workdir: Path, env: Mapping[str, str]) -> str:
     """Locate a Node.js command the way ``npx`` does, without ever downloading it.
 
     Looks for ``node_modules/.bin/<command>`` in ``workdir`` and its parents,
-    then on ``PATH``.
+    then on the ``PATH`` of ``env``.
 
     Raises:
         ToolNotFoundError: Neither the command nor Node.js itself is installed.
     """
-    if shutil.which("node") is None:
+    path = env.get("PATH", os.defpath)
+    if shutil.which("node", path=path) is None:
         raise ToolNotFoundError(
             "Node.js", "install Node.js 18 or later (Debian: `apt-get install nodejs npm`)"
         )
@@ -27,7 +29,7 @@ def find_node_tool(command: str, package: str, workdir: Path) -> str:
         candidate = folder / "node_modules" / ".bin" / command
         if candidate.is_file():
             return str(candidate)
-    found = shutil.which(command)
+    found = shutil.which(command, path=path)
     if found is None:
         raise ToolNotFoundError(
             command,
@@ -56,10 +58,15 @@ class JestAdapter(CommandAdapter):
     framework = "jest"
 
     def invocation(
-        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+        self,
+        target: str,
+        report: Path,
+        workdir: Path,
+        extra_args: Sequence[str],
+        env: Mapping[str, str],
     ) -> Invocation:
         """Build ``jest --json --outputFile=REPORT --testLocationInResults [extra_args] TARGET``."""
-        jest = find_node_tool("jest", "jest", workdir)
+        jest = find_node_tool("jest", "jest", workdir, env)
         return Invocation(
             [
                 jest,
@@ -89,10 +96,15 @@ class CucumberJsAdapter(CommandAdapter):
     framework = "cucumber-js"
 
     def invocation(
-        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+        self,
+        target: str,
+        report: Path,
+        workdir: Path,
+        extra_args: Sequence[str],
+        env: Mapping[str, str],
     ) -> Invocation:
         """Build ``cucumber-js --format message:REPORT [extra_args] TARGET``."""
-        cucumber = find_node_tool("cucumber-js", "@cucumber/cucumber", workdir)
+        cucumber = find_node_tool("cucumber-js", "@cucumber/cucumber", workdir, env)
         return Invocation([cucumber, "--format", f"message:{report}", *extra_args, target])
 
     def read_report(self, report: Path) -> TestRun:
@@ -115,10 +127,15 @@ class PlaywrightTestAdapter(CommandAdapter):
     framework = "playwright"
 
     def invocation(
-        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+        self,
+        target: str,
+        report: Path,
+        workdir: Path,
+        extra_args: Sequence[str],
+        env: Mapping[str, str],
     ) -> Invocation:
         """Build ``playwright test --reporter=json [extra_args] TARGET``."""
-        playwright = find_node_tool("playwright", "@playwright/test", workdir)
+        playwright = find_node_tool("playwright", "@playwright/test", workdir, env)
         return Invocation(
             [playwright, "test", "--reporter=json", *extra_args, target],
             env={"PLAYWRIGHT_JSON_OUTPUT_FILE": str(report)},

@@ -6,7 +6,7 @@ import importlib.util
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from maestro_test_adapters import browser
@@ -63,7 +63,12 @@ class PytestAdapter(CommandAdapter):
         self.artifacts_dir = None if artifacts_dir is None else Path(artifacts_dir)
 
     def invocation(
-        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+        self,
+        target: str,
+        report: Path,
+        workdir: Path,
+        extra_args: Sequence[str],
+        env: Mapping[str, str],
     ) -> Invocation:
         """Build ``python -m pytest -p <plugin> --maestro-report=REPORT ... TARGET``."""
         _check_python(self.python, self.required_modules())
@@ -84,7 +89,7 @@ class PytestAdapter(CommandAdapter):
             argv.append(f"--maestro-reruns={self.reruns}")
         if self.artifacts_dir is not None:
             argv.append(f"--maestro-artifacts={(workdir / self.artifacts_dir).resolve()}")
-        return Invocation([*argv, *extra_args, target], env=self.browser_env())
+        return Invocation([*argv, *extra_args, target], env=self.browser_env(env))
 
     def read_report(self, report: Path) -> TestRun:
         """Read the plugin's normalised JSON."""
@@ -94,8 +99,15 @@ class PytestAdapter(CommandAdapter):
         """Modules the suite needs, with what to ``pip install`` for each."""
         return [("pytest", "pytest")]
 
-    def browser_env(self) -> dict[str, str]:
-        """Variables that configure the browser fixtures in the child."""
+    def browser_env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Variables that configure the browser fixtures in the child.
+
+        ``env`` is the run's environment: a browser location or endpoint set
+        there is honoured.
+
+        Raises:
+            ToolNotFoundError: A local browser binary is needed but missing.
+        """
         return {}
 
 
@@ -138,14 +150,18 @@ class SeleniumAdapter(PytestAdapter):
         """pytest and selenium."""
         return [*super().required_modules(), ("selenium", "'maestro-test-adapters[selenium]'")]
 
-    def browser_env(self) -> dict[str, str]:
+    def browser_env(self, env: Mapping[str, str]) -> dict[str, str]:
         """Chromium and chromedriver paths, or the Grid URL."""
-        if self.remote_url is not None:
-            return {browser.SELENIUM_REMOTE_URL_VARIABLE: self.remote_url}
+        remote_url = self.remote_url or env.get(browser.SELENIUM_REMOTE_URL_VARIABLE)
+        if remote_url:
+            return {browser.SELENIUM_REMOTE_URL_VARIABLE: remote_url}
         return {
-            browser.CHROMIUM_VARIABLE: str(_found(browser.find_chromium, self.chromium)),
-            browser.CHROMEDRIVER_VARIABLE: str(
-                _found(browser.find_chromedriver, self.chromedriver)
+            browser.CHROMIUM_VARIABLE: _found(
+                browser.find_chromium, self.chromium or env.get(browser.CHROMIUM_VARIABLE)
+            ),
+            browser.CHROMEDRIVER_VARIABLE: _found(
+                browser.find_chromedriver,
+                self.chromedriver or env.get(browser.CHROMEDRIVER_VARIABLE),
             ),
         }
 
@@ -181,11 +197,16 @@ class PlaywrightPytestAdapter(PytestAdapter):
             ("playwright", "'maestro-test-adapters[playwright]'"),
         ]
 
-    def browser_env(self) -> dict[str, str]:
+    def browser_env(self, env: Mapping[str, str]) -> dict[str, str]:
         """The Chromium path, or the ``connect`` endpoint."""
-        if self.connect is not None:
-            return {browser.PLAYWRIGHT_ENDPOINT_VARIABLE: self.connect}
-        return {browser.CHROMIUM_VARIABLE: str(_found(browser.find_chromium, self.chromium))}
+        connect = self.connect or env.get(browser.PLAYWRIGHT_ENDPOINT_VARIABLE)
+        if connect:
+            return {browser.PLAYWRIGHT_ENDPOINT_VARIABLE: connect}
+        return {
+            browser.CHROMIUM_VARIABLE: _found(
+                browser.find_chromium, self.chromium or env.get(browser.CHROMIUM_VARIABLE)
+            )
+        }
 
 
 class BehaveAdapter(CommandAdapter):
@@ -203,7 +224,12 @@ class BehaveAdapter(CommandAdapter):
         self.python = os.fspath(python)
 
     def invocation(
-        self, target: str, report: Path, workdir: Path, extra_args: Sequence[str]
+        self,
+        target: str,
+        report: Path,
+        workdir: Path,
+        extra_args: Sequence[str],
+        env: Mapping[str, str],
     ) -> Invocation:
         """Build ``python -m behave --format json --outfile REPORT [extra_args] TARGET``."""
         _check_python(self.python, [("behave", "behave")])
@@ -228,8 +254,8 @@ class BehaveAdapter(CommandAdapter):
         return read_results(report, format="cucumber-json")
 
 
-def _found(find: browser.Finder, explicit: str | os.PathLike[str] | None) -> Path:
+def _found(find: browser.Finder, explicit: str | os.PathLike[str] | None) -> str:
     try:
-        return find(explicit)
+        return str(find(explicit))
     except browser.BrowserNotFoundError as exc:
         raise ToolNotFoundError(exc.what, exc.install_hint) from None
