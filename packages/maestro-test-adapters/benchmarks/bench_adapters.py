@@ -58,9 +58,10 @@ class Case:
     extra_args: Sequence[str] = ()
 
 
-def cases() -> list[Case]:
+def cases(artifacts: str) -> list[Case]:
     python = sys.executable
     passing = ["-k", "test_passes and not second"]
+    title = ["-k", "title", f"--maestro-artifacts={artifacts}"]
     return [
         Case(
             "pytest",
@@ -96,18 +97,18 @@ def cases() -> list[Case]:
         Case(
             "selenium (pytest)",
             PYTHON,
-            [python, "-m", "pytest", *PLUGIN, "check_selenium_pages.py", "-k", "title"],
+            [python, "-m", "pytest", *PLUGIN, "check_selenium_pages.py", *title],
             SeleniumAdapter(),
             "check_selenium_pages.py",
-            ["-k", "title"],
+            title,
         ),
         Case(
             "playwright (pytest)",
             PYTHON,
-            [python, "-m", "pytest", *PLUGIN, "check_playwright_pages.py", "-k", "title"],
+            [python, "-m", "pytest", *PLUGIN, "check_playwright_pages.py", *title],
             PlaywrightAdapter(runner="pytest"),
             "check_playwright_pages.py",
-            ["-k", "title"],
+            title,
         ),
     ]
 
@@ -142,7 +143,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = serve_page(Path(scratch))
         env = {"MAESTRO_FIXTURE_URL": url, "MAESTRO_FIXTURE_OUTPUT_DIR": scratch}
-        full_env = {**os.environ, **env}
         print(
             f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()},"
             f" Python {platform.python_version()}; {args.repeat} runs per side, medians.\n"
@@ -152,30 +152,44 @@ def main() -> None:
             " | bare, best (s) | adapter, best (s) | overhead of bests |"
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for case in cases():
-            bare: list[float] = []
-            adapted: list[float] = []
-
-            def run_bare(case: Case = case) -> None:
-                subprocess.run(case.bare, cwd=case.workdir, env=full_env, capture_output=True)
-
-            def run_adapter(case: Case = case) -> None:
-                case.adapter.run(
-                    case.target, workdir=case.workdir, env=env, extra_args=case.extra_args
-                )
-
-            run_bare()  # warm the OS caches once for both sides
-            for i in range(args.repeat):
-                first, second = (run_bare, run_adapter) if i % 2 else (run_adapter, run_bare)
-                t1, t2 = timed(first), timed(second)
-                (bare if first is run_bare else adapted).append(t1)
-                (adapted if first is run_bare else bare).append(t2)
+        for case in cases(scratch):
+            bare, adapted = measure(case, env, args.repeat)
             b, a = statistics.median(bare), statistics.median(adapted)
             best_b, best_a = min(bare), min(adapted)
             print(
                 f"| {case.name} | {b:.3f} | {a:.3f} | {100 * (a - b) / b:+.1f} %"
                 f" | {best_b:.3f} | {best_a:.3f} | {100 * (best_a - best_b) / best_b:+.1f} % |"
             )
+
+
+def measure(case: Case, env: dict[str, str], repeat: int) -> tuple[list[float], list[float]]:
+    """Time ``repeat`` bare runs and ``repeat`` adapter runs, alternating which goes first."""
+    full_env = {**os.environ, **env}
+    failures: list[str] = []
+
+    def run_bare() -> None:
+        subprocess.run(case.bare, cwd=case.workdir, env=full_env, capture_output=True)
+
+    def run_adapter() -> None:
+        run = case.adapter.run(
+            case.target, workdir=case.workdir, env=env, extra_args=case.extra_args
+        )
+        if not run.totals.ok:  # a failing run would not measure the same work
+            failures.extend(r.message or r.test_id for r in run.iter_results())
+
+    run_bare()  # warm the OS caches once for both sides
+    bare: list[float] = []
+    adapted: list[float] = []
+    for i in range(repeat):
+        if i % 2:
+            bare.append(timed(run_bare))
+            adapted.append(timed(run_adapter))
+        else:
+            adapted.append(timed(run_adapter))
+            bare.append(timed(run_bare))
+    if failures:
+        print(f"warning: {case.name} failed: {failures[0]}", file=sys.stderr)
+    return bare, adapted
 
 
 if __name__ == "__main__":
