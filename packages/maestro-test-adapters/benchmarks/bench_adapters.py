@@ -133,6 +133,17 @@ def serve_page(root: Path) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs per side (default 7)")
@@ -144,7 +155,7 @@ def main() -> None:
         url = serve_page(Path(scratch))
         env = {"MAESTRO_FIXTURE_URL": url, "MAESTRO_FIXTURE_OUTPUT_DIR": scratch}
         print(
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()},"
+            f"Machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()},"
             f" Python {platform.python_version()}; {args.repeat} runs per side, medians.\n"
         )
         print(
