@@ -21,7 +21,15 @@ Target: TypeAlias = str | os.PathLike[str]
 
 
 class AdapterError(Exception):
-    """An adapter could not start the framework at all (nothing was run)."""
+    """An adapter could not start the framework at all (nothing was run).
+
+    >>> from maestro_test_adapters.adapters import PytestAdapter
+    >>> try:
+    ...     PytestAdapter().run("tests", workdir="/no/such/folder")
+    ... except AdapterError as exc:
+    ...     print(exc)
+    workdir /no/such/folder does not exist or is not a directory
+    """
 
 
 class ToolNotFoundError(AdapterError):
@@ -42,6 +50,12 @@ class Adapter(Protocol):
 
     Every adapter in this package follows this interface, so code that drives
     suites does not need to know which framework it is talking to.
+
+    >>> from maestro_test_adapters.adapters import CucumberAdapter, JestAdapter
+    >>> def frameworks(adapters: list[Adapter]) -> list[str]:
+    ...     return [adapter.framework for adapter in adapters]
+    >>> frameworks([JestAdapter(), CucumberAdapter(runner="behave")])
+    ['jest', 'behave']
     """
 
     @property
