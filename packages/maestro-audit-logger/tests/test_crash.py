@@ -110,3 +110,23 @@ def test_torn_tail_is_detected_cut_off_and_reported(log_path: Path, key: bytes) 
     result = verify(log_path, key=key)
     assert result.ok and result.records == 51
     assert [e.seq for e in read_events(log_path)][:50] == list(range(1, 51))  # undamaged
+
+
+FORGETFUL_WRITER = textwrap.dedent(
+    """
+    import sys
+    from maestro_audit_logger import AuditLogger
+
+    audit = AuditLogger(sys.argv[1], durability="none")
+    for i in range(1000):
+        audit.log("forgot.close", actor="child", i=i)
+    # no close(): the interpreter exits normally
+    """
+)
+
+
+def test_loggers_left_open_are_flushed_at_exit(log_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", FORGETFUL_WRITER, str(log_path)], timeout=120)
+    assert done.returncode == 0
+    result = verify(log_path)
+    assert result.ok and result.records == 1000

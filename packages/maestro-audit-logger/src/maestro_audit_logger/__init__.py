@@ -12,7 +12,6 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
-from maestro_audit_logger._filelog import Repair, Rotation
 from maestro_audit_logger.config import AuditConfig
 from maestro_audit_logger.core import AuditLogger
 from maestro_audit_logger.errors import (

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -26,6 +25,7 @@ from maestro_audit_logger.errors import (
     UnsupportedPlatformError,
 )
 from maestro_audit_logger.integrity import GENESIS, Chain, header_body, seal_line
+from maestro_audit_logger.sinks import Repair, Rotation
 
 try:
     import fcntl
@@ -38,56 +38,6 @@ Durability = Literal["none", "batch", "always"]
 DURABILITIES: tuple[Durability, ...] = ("none", "batch", "always")
 _WRITE_BYTES = 64 * 1024
 _sync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
-
-
-@dataclass(frozen=True, slots=True)
-class Rotation:
-    """When to start a new file, and how many old files to keep.
-
-    Args:
-        max_bytes: Rotate before a file would grow past this size.
-        interval: Rotate when the file is older than this many seconds.
-        keep: Keep at most this many rotated files (oldest are deleted).
-        max_age: Delete rotated files older than this many seconds.
-
-    Rotated files are named ``<file>.<first sequence number>`` next to the active
-    file; the hash chain continues across them.
-
-    >>> Rotation(max_bytes=10_000_000, keep=30).keep
-    30
-    """
-
-    max_bytes: int | None = None
-    interval: float | None = None
-    keep: int | None = None
-    max_age: float | None = None
-
-    def __post_init__(self) -> None:
-        from maestro_audit_logger.errors import ConfigError
-
-        for name in ("max_bytes", "interval", "keep", "max_age"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or value <= 0):
-                raise ConfigError(f"rotation.{name} must be a positive number, not {value!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Repair:
-    """What was cut off the end of a log when it was reopened after a crash.
-
-    Attributes:
-        path: The repaired file.
-        offset: Where the file now ends (start of the torn record).
-        removed: Number of bytes removed.
-        saved_to: Side file keeping the removed bytes for forensics.
-        next_seq: Sequence number the next event gets.
-    """
-
-    path: str
-    offset: int
-    removed: int
-    saved_to: str
-    next_seq: int
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -458,4 +408,3 @@ class JsonlLog:
                 _sync(self._fd)
             os.close(self._fd)
             os.close(self._lock_fd)  # releases the exclusive flock
-

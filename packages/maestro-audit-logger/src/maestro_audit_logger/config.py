@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from maestro_audit_logger._filelog import DURABILITIES, Rotation
+from maestro_audit_logger._filelog import DURABILITIES
 from maestro_audit_logger.errors import ConfigError
 from maestro_audit_logger.integrity import ALGORITHMS
 from maestro_audit_logger.redaction import DEFAULT_FIELD_PATTERNS, DEFAULT_VALUE_PATTERNS, Redactor
-from maestro_audit_logger.sinks import BoundedQueue, Checkpoints
+from maestro_audit_logger.sinks import BoundedQueue, Checkpoints, Rotation
 
 __all__ = ["ENV_PREFIX", "AuditConfig"]
 

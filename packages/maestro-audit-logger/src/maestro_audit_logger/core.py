@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -19,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+import weakref
 from binascii import hexlify
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -29,7 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from maestro_audit_logger._filelog import DURABILITIES, Durability, JsonlLog, Repair, Rotation
+from maestro_audit_logger._filelog import DURABILITIES, Durability, JsonlLog
 from maestro_audit_logger.errors import (
     ConfigError,
     LogClosedError,
@@ -47,7 +49,7 @@ from maestro_audit_logger.models import (
     Source,
 )
 from maestro_audit_logger.redaction import DEFAULT_REDACTOR, Redactor
-from maestro_audit_logger.sinks import BoundedQueue, Checkpoints, Sink
+from maestro_audit_logger.sinks import BoundedQueue, Checkpoints, Repair, Rotation, Sink
 
 if TYPE_CHECKING:
     from maestro_audit_logger.config import AuditConfig
@@ -55,9 +57,21 @@ if TYPE_CHECKING:
 __all__ = ["AuditLogger"]
 
 _log = logging.getLogger("maestro_audit_logger")
+# Loggers still open at interpreter exit are closed, so buffered records are written.
+_open_loggers: weakref.WeakSet[AuditLogger] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_loggers() -> None:
+    for audit in list(_open_loggers):
+        try:
+            audit.close()
+        except Exception:  # keep closing the others
+            _log.exception("could not close %r at exit", audit)
+
+
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _new_tuple = tuple.__new__
-_SCALARS = (str, int, float, bool, type(None))
 _OUTCOME_JSON = {value: f'"outcome":"{value}"' for value in OUTCOMES}
 _MAX_ACTION = 256
 
@@ -120,12 +134,12 @@ def _check_json(value: Any, where: str) -> None:
             raise ValidationError(f"{where} is {value!r}; JSON has no NaN or Infinity")
     elif isinstance(value, str | int) or value is None:
         return
-    elif kind is dict:
+    elif isinstance(value, dict):
         for name, item in value.items():
             if type(name) is not str:
                 raise ValidationError(f"{where} has a non-string key {name!r}")
             _check_json(item, f"{where}.{name}")
-    elif kind is list or kind is tuple:
+    elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _check_json(item, f"{where}[{index}]")
     else:
@@ -230,9 +244,6 @@ class AuditLogger:
         self._chain = Chain.create(key, algorithm)
         self._mac = self._chain._mac
         self._keyed_state = self._chain._state
-        self._clock = clock
-        self._second = -1
-        self._second_text = ""
         self._redactor = redactor
         self._sinks = tuple(sinks)
         self._max_record_bytes = max_record_bytes
@@ -290,6 +301,7 @@ class AuditLogger:
             self._queue = queue_lib.Queue(queue.maxsize)
             self._writer = threading.Thread(target=self._drain, name="audit-writer", daemon=True)
             self._writer.start()
+        _open_loggers.add(self)
 
     # ---- construction from configuration ---------------------------------------------
     @classmethod
@@ -538,12 +550,7 @@ class AuditLogger:
             seq, previous = file.begin()  # locks the file and reads another writer's head
         else:
             seq, previous = file.next_seq, file.previous
-        # Inlined timestamp and MAC: this runs for every event.
-        second, nanos = divmod(self._clock(), 1_000_000_000)
-        if second != self._second:
-            self._second = second
-            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        recorded = f"{self._second_text}.{nanos // 1000:06d}Z"
+        recorded = self._timestamp()
         self._counter += 1
         event_id = f"{self._id_prefix}{self._counter:012x}"
         when = when or recorded
@@ -552,7 +559,7 @@ class AuditLogger:
             + fields
             + self._source_bytes
         )
-        keyed = self._keyed_state
+        keyed = self._keyed_state  # inlined MAC: one call less per event
         if keyed is not None:
             state = keyed()
             state.update(previous + body)
@@ -587,7 +594,7 @@ class AuditLogger:
                 metadata,
                 SCHEMA_VERSION,
                 value.decode(),
-            )
+            ),
         )
         if self._sinks:
             self._fan_out(event, line)
@@ -713,6 +720,7 @@ class AuditLogger:
             self._file.close()
         for sink in self._sinks:
             sink.close()
+        _open_loggers.discard(self)
 
     def __enter__(self) -> AuditLogger:
         return self

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO, runtime_checkable
 
-from maestro_audit_logger.errors import ConfigError, ValidationError
+from maestro_audit_logger.errors import ConfigError
 from maestro_audit_logger.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditHandler",
+    "Repair",
+    "Rotation",
     "BoundedQueue",
     "CallableSink",
     "Checkpoints",
@@ -253,6 +255,54 @@ class SQLiteSink:
 
 
 @dataclass(frozen=True, slots=True)
+class Rotation:
+    """When to start a new file, and how many old files to keep.
+
+    Args:
+        max_bytes: Rotate before a file would grow past this size.
+        interval: Rotate when the file is older than this many seconds.
+        keep: Keep at most this many rotated files (oldest are deleted).
+        max_age: Delete rotated files older than this many seconds.
+
+    Rotated files are named ``<file>.<first sequence number>`` next to the active
+    file; the hash chain continues across them.
+
+    >>> Rotation(max_bytes=10_000_000, keep=30).keep
+    30
+    """
+
+    max_bytes: int | None = None
+    interval: float | None = None
+    keep: int | None = None
+    max_age: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "interval", "keep", "max_age"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or value <= 0):
+                raise ConfigError(f"rotation.{name} must be a positive number, not {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """What was cut off the end of a log when it was reopened after a crash.
+
+    Attributes:
+        path: The repaired file.
+        offset: Where the file now ends (start of the torn record).
+        removed: Number of bytes removed.
+        saved_to: Side file keeping the removed bytes for forensics.
+        next_seq: Sequence number the next event gets.
+    """
+
+    path: str
+    offset: int
+    removed: int
+    saved_to: str
+    next_seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Checkpoints:
     """Write the chain head every ``every`` records to a *separate* place.
 
@@ -360,7 +410,5 @@ class AuditHandler(logging.Handler):
                 correlation_id=extra.get("correlation_id"),
                 **metadata,
             )
-        except ValidationError:
-            self.handleError(record)
-        except Exception:  # pragma: no cover - logging must never raise into the app
+        except Exception:  # logging must never raise into the application
             self.handleError(record)
