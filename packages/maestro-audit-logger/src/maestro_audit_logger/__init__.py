@@ -37,6 +37,8 @@ from maestro_audit_logger.sinks import (
     Checkpoints,
     LoggingSink,
     MemorySink,
+    Repair,
+    Rotation,
     Sink,
     SQLiteSink,
     StreamSink,
