@@ -322,3 +322,29 @@ def test_stray_files_in_a_folder_are_skipped_but_named_ones_fail(
     named = store.ingest(folder / "package.json")
     assert [Path(f.source).name for f in named.failed] == ["package.json"]
     assert "supported formats" in named.failed[0].reason
+
+
+def test_worker_processes_give_the_same_history(tmp_path: Path) -> None:
+    reports = []
+    for workers in (1, 2):
+        with ResultStore(tmp_path / f"w{workers}.db") as store:
+            report = store.ingest(FIXTURES, workers=workers, use_ci_environment=False)
+            again = store.ingest(FIXTURES, workers=workers, use_ci_environment=False)
+            assert again.new_runs == 0 and again.duplicates == report.new_runs
+            rows = store.connection().execute(
+                "SELECT source, total, passed, failed, errors, skipped, flaky FROM runs ORDER BY id"
+            )
+            reports.append((report.to_dict(), rows.fetchall()))
+    assert reports[0] == reports[1]
+    assert len(reports[0][1]) == len(EXPECTED)
+
+
+def test_big_files_are_streamed_by_the_writer_even_with_workers(
+    store: ResultStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_reading, "STREAM_THRESHOLD", 1000)
+    small = FIXTURES / "junitparser/jenkins.xml"
+    big = FIXTURES / "test-reporter/jest-test-results.xml"
+    report = store.ingest([small, big], workers=2, use_ci_environment=False)
+    assert [i.results for i in report.ingested] == [3, 4239]
+    assert store.run().started_at  # streamed files have no run start: ingest time

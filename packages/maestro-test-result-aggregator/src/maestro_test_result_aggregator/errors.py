@@ -69,3 +69,7 @@ class IngestError(AggregatorError):
         self.source = str(source)
         self.reason = reason
         super().__init__(f"{self.source}: {reason}")
+
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str]]:
+        # Keeps the two arguments when the error crosses a process boundary.
+        return type(self), (self.source, self.reason)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
 import os
 import re
 import sqlite3
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -165,6 +169,7 @@ class ResultStore:
         format: str | None = None,
         use_ci_environment: bool = True,
         on_progress: ProgressCallback | None = None,
+        workers: int = 1,
     ) -> IngestReport:
         """Store result files, folders, glob matches or :class:`TestRun` objects.
 
@@ -183,6 +188,9 @@ class ResultStore:
             use_ci_environment: Fill tags missing from ``tags`` from the CI
                 variables (:meth:`RunTags.from_environment`).
             on_progress: Called after each input.
+            workers: Processes that read files in parallel while this one
+                writes (1: read here). Files above 32 MiB are always streamed
+                here, with bounded memory.
 
         Returns:
             What was stored, skipped as duplicate, or failed.
@@ -198,24 +206,19 @@ class ResultStore:
         failed: list[IngestFailure] = []
         skipped: list[str] = []
         stored = 0
-        work: list[TestRun | tuple[Path, bool]] = [*runs, *paths]
-        for index, item in enumerate(work, start=1):
-            try:
-                if isinstance(item, TestRun):
-                    outcome = self._ingest_object(item, tags, env_tags)
-                else:
-                    outcome = self._ingest_file(item[0], tags, env_tags, format)
-            except _reading.NotAResultFile as exc:
-                # A stray file found in a folder is not an error; a named one is.
-                if isinstance(item, tuple) and not item[1]:
-                    skipped.append(exc.source)
-                else:
-                    failed.append(IngestFailure(exc.source, exc.reason))
-            except IngestError as exc:
-                failed.append(IngestFailure(exc.source, exc.reason))
-            else:
+        outcomes = itertools.chain(
+            (_attempt(partial(self._ingest_object, run, tags, env_tags)) for run in runs),
+            self._ingest_files(paths, tags, env_tags, format, workers),
+        )
+        named = [True] * len(runs) + [was_named for _, was_named in paths]
+        for index, (was_named, outcome) in enumerate(zip(named, outcomes, strict=True), start=1):
+            if isinstance(outcome, IngestedRun):
                 done.append(outcome)
                 stored += 0 if outcome.duplicate else outcome.results
+            elif isinstance(outcome, _reading.NotAResultFile) and not was_named:
+                skipped.append(outcome.source)  # a stray file found in a folder
+            else:
+                failed.append(IngestFailure(outcome.source, outcome.reason))
             if on_progress is not None:
                 on_progress(index, total, stored)
         return IngestReport(tuple(done), tuple(failed), tuple(skipped))
@@ -226,33 +229,92 @@ class ResultStore:
         content_hash = _ingest.hash_run(run)
         pairs = ((suite, result) for suite in run.suites for result in suite.tests)
         meta = _RunMeta(run.framework, run.started_at, run.duration, run.environment)
-        return self._store_run(pairs, meta, tags, env_tags, content_hash, "<TestRun>", "object")
+        builder = _ingest.RowBuilder()
+        exhausted = _fill(builder, pairs, "<TestRun>", _BATCH)
+        return self._store_run(
+            builder, exhausted, pairs, meta, tags, env_tags, content_hash, "<TestRun>", "object"
+        )
 
-    def _ingest_file(
+    def _ingest_files(
         self,
-        path: Path,
+        paths: Sequence[tuple[Path, bool]],
         tags: RunTags | None,
         env_tags: RunTags | None,
         format: str | None,
-    ) -> IngestedRun:
+        workers: int,
+    ) -> Iterator[IngestedRun | IngestError]:
+        """Ingest files in order; with workers, other processes read them meanwhile."""
+        checks = (self._check(path) for path, _ in paths)
+        if workers <= 1 or len(paths) < 2:
+            for (path, _), check in zip(paths, checks, strict=True):
+                if isinstance(check, str):
+                    reader = partial(_read, path, format, _BATCH)
+                    yield _attempt(partial(self._store_file, path, check, reader, tags, env_tags))
+                else:
+                    yield check
+            return
+        # Hash and look up every file first, so workers never read a duplicate;
+        # files too big to ship between processes are streamed here instead.
+        checked = list(checks)
+        shipped = [
+            isinstance(check, str) and _fits_a_worker(path)
+            for (path, _), check in zip(paths, checked, strict=True)
+        ]
+        jobs = [(path, format) for (path, _), ship in zip(paths, shipped, strict=True) if ship]
+        context = multiprocessing.get_context("spawn")  # no inherited connection or locks
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            parsed_files = pool.map(_read_elsewhere, jobs, chunksize=4)
+            for (path, _), check, ship in zip(paths, checked, shipped, strict=True):
+                if not isinstance(check, str):
+                    yield check
+                    continue
+                read: _Parsed | IngestError | Callable[[], _Parsed] = (
+                    next(parsed_files) if ship else partial(_read, path, format, _BATCH)
+                )
+                if isinstance(read, IngestError):
+                    yield read
+                else:
+                    yield _attempt(partial(self._store_file, path, check, read, tags, env_tags))
+
+    def _check(self, path: Path) -> str | IngestedRun | IngestError:
+        """The file's content hash, or the stored run with that content, or why not."""
         source = str(path)
         try:
             content_hash = _ingest.hash_file(path)
         except OSError as exc:
-            raise IngestError(source, _reading.describe(exc, source)) from exc
+            return IngestError(source, _reading.describe(exc, source))
         existing = self._conn.execute(
             "SELECT id, total FROM runs WHERE content_hash = ?", (content_hash,)
         ).fetchone()
         if existing is not None:
             return IngestedRun(source, existing[0], existing[1], duplicate=True)
-        opened = _reading.open_results(path, format)
-        meta = _RunMeta(opened.framework, opened.started_at, opened.duration, opened.environment)
+        return content_hash
+
+    def _store_file(
+        self,
+        path: Path,
+        content_hash: str,
+        read: _Parsed | Callable[[], _Parsed],
+        tags: RunTags | None,
+        env_tags: RunTags | None,
+    ) -> IngestedRun:
+        parsed = read if isinstance(read, _Parsed) else read()
         return self._store_run(
-            opened.pairs, meta, tags, env_tags, content_hash, source, opened.format
+            parsed.builder,
+            parsed.exhausted,
+            parsed.rest,
+            parsed.meta,
+            tags,
+            env_tags,
+            content_hash,
+            str(path),
+            parsed.format,
         )
 
     def _store_run(
         self,
+        builder: _ingest.RowBuilder,
+        exhausted: bool,
         pairs: Iterator[tuple[TestSuite, TestResult]],
         meta: _RunMeta,
         tags: RunTags | None,
@@ -262,11 +324,9 @@ class ResultStore:
         format_name: str,
     ) -> IngestedRun:
         merged, started_at = _ingest.resolve_tags(meta.started_at, tags, env_tags)
-        builder = _ingest.RowBuilder()
-        # The first batch is read before the write lock is taken, so parsing a
+        # The first batch was read before the write lock is taken, so parsing a
         # normal-sized file never blocks other writers; a huge file keeps
         # streaming inside the transaction with memory bounded by one batch.
-        exhausted = _fill(builder, pairs, source)
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO runs (content_hash, source, format, project, branch, "
@@ -301,7 +361,7 @@ class ResultStore:
             project = merged.project
             self._write_batch(run_id, project, builder.take(), first=True)
             while not exhausted:
-                exhausted = _fill(builder, pairs, source)
+                exhausted = _fill(builder, pairs, source, _BATCH)
                 self._write_batch(run_id, project, builder.take(), first=False)
             counts = builder.counts
             conn.execute(
@@ -1254,14 +1314,59 @@ class _RunMeta:
     environment: dict[str, str]
 
 
+def _attempt(step: Callable[[], IngestedRun]) -> IngestedRun | IngestError:
+    try:
+        return step()
+    except IngestError as exc:
+        return exc
+
+
+@dataclass
+class _Parsed:
+    """A file read up to its first batch (all of it, in a worker process)."""
+
+    format: str
+    meta: _RunMeta
+    builder: _ingest.RowBuilder
+    exhausted: bool
+    rest: Iterator[tuple[TestSuite, TestResult]]
+
+
+def _read(path: Path, format: str | None, limit: int) -> _Parsed:
+    opened = _reading.open_results(path, format)
+    meta = _RunMeta(opened.framework, opened.started_at, opened.duration, opened.environment)
+    builder = _ingest.RowBuilder()
+    exhausted = _fill(builder, opened.pairs, str(path), limit)
+    return _Parsed(opened.format, meta, builder, exhausted, opened.pairs)
+
+
+def _fits_a_worker(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= _reading.STREAM_THRESHOLD
+    except OSError:
+        return True  # the worker reports the error
+
+
+def _read_elsewhere(job: tuple[Path, str | None]) -> _Parsed | IngestError:
+    """Worker process: read a whole (not too big) file into rows."""
+    path, format = job
+    try:
+        parsed = _read(path, format, sys.maxsize)
+    except IngestError as exc:
+        return exc
+    parsed.rest = iter(())  # generators do not cross process boundaries
+    return parsed
+
+
 def _fill(
     builder: _ingest.RowBuilder,
     pairs: Iterator[tuple[TestSuite, TestResult]],
     source: str,
+    limit: int,
 ) -> bool:
-    """Add up to one batch of pairs to ``builder``; return whether input ended."""
+    """Add up to ``limit`` pairs to ``builder``; return whether input ended."""
     try:
-        return builder.fill(pairs, _BATCH)
+        return builder.fill(pairs, limit)
     except _reading.READ_ERRORS as exc:
         raise IngestError(source, _reading.describe(exc, source)) from exc
 
