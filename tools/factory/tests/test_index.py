@@ -121,9 +121,10 @@ def test_rejections_are_explained(status: int, had_credentials: bool, expected: 
 def test_the_client_reads_html_hashes_and_downloads_when_the_hash_is_not_sha256(
     tmp_path: Path,
 ) -> None:
-    server = start_pypiserver(tmp_path / "index", hash_algo="md5")
     content = b"not really a wheel, but a file with a name pypiserver serves"
-    (tmp_path / "index" / "demo_pkg-1.0.0-py3-none-any.whl").write_bytes(content)
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "demo_pkg-1.0.0-py3-none-any.whl").write_bytes(content)  # before start:
+    server = start_pypiserver(tmp_path / "index", hash_algo="md5")  # its listing may be cached
     try:
         index = SimpleIndex(server.url + "simple/")
         files = index.project_files("Demo.Pkg")  # any spelling PEP 503 considers equal

@@ -162,7 +162,7 @@ def _seconds(text: str) -> float:
 def _publish_options(args: argparse.Namespace, embedded: bool) -> PublishOptions:
     tag = (not embedded) if args.tag is None else args.tag
     upload = RetryPolicy(attempts=args.upload_attempts, initial_delay=args.retry_delay)
-    verify = RetryPolicy(attempts=8, initial_delay=max(args.retry_delay / 2, 0.0))
+    verify = RetryPolicy(attempts=8, initial_delay=args.retry_delay / 2)
     return PublishOptions(upload_retry=upload, verify_retry=verify, tag=tag)
 
 
