@@ -46,7 +46,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_ingest_reports_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "new.db"
-    assert main(["ingest", "--db", str(db), "--no-ci-env", str(FIXTURES / "junitparser")]) == 0
+    folder = str(FIXTURES / "junitparser")
+    assert main(["ingest", "--db", str(db), "--no-ci-env", "--workers", "2", folder]) == 0
     assert "ingested 2 run(s), 4 result(s); 0 already stored, 0 failed" in capsys.readouterr().out
 
 

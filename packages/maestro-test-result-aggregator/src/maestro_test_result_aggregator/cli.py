@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--no-ci-env", action="store_true", help="do not read tags from CI variables"
     )
+    ingest.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes reading files in parallel (default 1: read in this process)",
+    )
     ingest.set_defaults(handler=_cmd_ingest)
 
     report = sub.add_parser("report", parents=[common, scope, gate], help="write a report")
@@ -214,6 +220,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             format=args.format,
             use_ci_environment=not args.no_ci_env,
             on_progress=progress,
+            workers=args.workers,
         )
         if progress is not None:
             progress.finish()

@@ -12,6 +12,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -261,16 +262,25 @@ class ResultStore:
             for (path, _), check in zip(paths, checked, strict=True)
         ]
         jobs = [(path, format) for (path, _), ship in zip(paths, shipped, strict=True) if ship]
-        context = multiprocessing.get_context("spawn")  # no inherited connection or locks
+        # fork starts workers fast and needs no `if __name__ == "__main__"` guard
+        # in the caller's script; workers only parse and never touch the store.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             parsed_files = pool.map(_read_elsewhere, jobs, chunksize=4)
             for (path, _), check, ship in zip(paths, checked, shipped, strict=True):
                 if not isinstance(check, str):
                     yield check
                     continue
-                read: _Parsed | IngestError | Callable[[], _Parsed] = (
-                    next(parsed_files) if ship else partial(_read, path, format, _BATCH)
-                )
+                try:
+                    read: _Parsed | IngestError | Callable[[], _Parsed] = (
+                        next(parsed_files) if ship else partial(_read, path, format, _BATCH)
+                    )
+                except BrokenProcessPool as exc:
+                    raise AggregatorError(
+                        f"a worker process died while reading {path} ({exc}); "
+                        "retry with workers=1 to read in this process"
+                    ) from exc
                 if isinstance(read, IngestError):
                     yield read
                 else:
