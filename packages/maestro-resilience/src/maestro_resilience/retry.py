@@ -105,8 +105,10 @@ class RetryEvent:
 class RetryMetrics:
     """Counters of a :class:`Retry` policy since creation.
 
+    Calls that succeed at the first attempt are deliberately not counted: that keeps
+    the success path free of bookkeeping (a :class:`CircuitBreaker` counts calls).
+
     Attributes:
-        calls: Calls made through the policy (not attempts).
         retries: Attempts after the first one.
         recovered: Calls that succeeded after at least one retry.
         gave_up: Calls whose failure the policy handled but did not retry further
@@ -122,10 +124,9 @@ class RetryMetrics:
     >>> policy.call(read)
     'ok'
     >>> policy.metrics
-    RetryMetrics(calls=1, retries=1, recovered=1, gave_up=0)
+    RetryMetrics(retries=1, recovered=1, gave_up=0)
     """
 
-    calls: int
     retries: int
     recovered: int
     gave_up: int
@@ -140,7 +141,6 @@ class Retry(Policy):
 
     __slots__ = (
         "_async_sleep",
-        "_calls",
         "_clock",
         "_gave_up",
         "_recovered",
@@ -206,7 +206,6 @@ class Retry(Policy):
         self._clock = clock
         self._sleep = sleep
         self._async_sleep = async_sleep
-        self._calls = _Counter()
         self._retries = _Counter()
         self._recovered = _Counter()
         self._gave_up = _Counter()
@@ -221,7 +220,6 @@ class Retry(Policy):
     def metrics(self) -> RetryMetrics:
         """A snapshot of this policy's counters."""
         return RetryMetrics(
-            calls=self._calls.value,
             retries=self._retries.value,
             recovered=self._recovered.value,
             gave_up=self._gave_up.value,
@@ -229,14 +227,12 @@ class Retry(Policy):
 
     def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
         catch = self.on
-        count_call = self._calls.increment
         retry_sync = self._retry_sync
         check = self.retry_if_result
         clock = self._clock
         if check is None and self.max_total_time is None:
             # The common case gets the leanest possible success path.
             def plain(*args: P.args, **kwargs: P.kwargs) -> R:
-                count_call()
                 try:
                     return fn(*args, **kwargs)
                 except catch as exc:
@@ -250,7 +246,6 @@ class Retry(Policy):
         timed = self.max_total_time is not None
 
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-            count_call()
             start = clock() if timed else 0.0
             try:
                 result = fn(*args, **kwargs)
@@ -267,7 +262,6 @@ class Retry(Policy):
 
     def _wrap_async(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         catch = self.on
-        count_call = self._calls.increment
         retry_async = self._retry_async
         check = self.retry_if_result
         clock = self._clock
@@ -275,7 +269,6 @@ class Retry(Policy):
         if check is None and not timed:
 
             async def plain(*args: P.args, **kwargs: P.kwargs) -> R:
-                count_call()
                 try:
                     return await fn(*args, **kwargs)
                 except catch as exc:
@@ -285,7 +278,6 @@ class Retry(Policy):
             return plain
 
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            count_call()
             start = clock() if timed else 0.0
             try:
                 result = await fn(*args, **kwargs)
