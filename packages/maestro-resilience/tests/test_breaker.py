@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from typing import Any
 
@@ -344,7 +345,7 @@ def test_async_decorator_and_call_async(fake: FakeClock) -> None:
 
     assert asyncio.run(scenario()) == ["data", "failed", "failed", "rejected", "data"]
     assert breaker.state is CLOSED
-    assert asyncio.iscoroutinefunction(fetch)
+    assert inspect.iscoroutinefunction(fetch)
 
 
 def test_windowed_async_path_records_outcomes(fake: FakeClock) -> None:

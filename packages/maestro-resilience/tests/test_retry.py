@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 import pytest
@@ -285,7 +286,7 @@ def test_decorated_function_keeps_its_metadata() -> None:
     assert documented.__name__ == "documented"
     assert documented.__doc__ == "Docstring."
     assert documented(1, b="y") == "1y"
-    assert asyncio.iscoroutinefunction(retry()(asyncio.sleep)) is True
+    assert inspect.iscoroutinefunction(retry()(asyncio.sleep)) is True
 
 
 def test_explicit_call_forms() -> None:
