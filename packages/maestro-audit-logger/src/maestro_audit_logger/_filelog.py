@@ -246,7 +246,11 @@ class JsonlLog:
         if self.shared:
             self._lock_file()
             try:
-                if os.stat(self.path).st_ino != self._inode:
+                try:
+                    moved = os.stat(self.path).st_ino != self._inode
+                except FileNotFoundError:  # a writer died between rename and re-creation
+                    moved = True
+                if moved:
                     self._open_active()  # another writer rotated the file
                 elif os.fstat(self._fd).st_size != self._end:
                     self._load_head()  # another writer appended

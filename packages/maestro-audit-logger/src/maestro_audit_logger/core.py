@@ -149,6 +149,14 @@ def _check_json(value: Any, where: str) -> None:
         )
 
 
+def _has_surrogate(value: Any) -> bool:
+    try:
+        dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _check_text(value: Any, name: str) -> str:
     if type(value) is not str:
         if isinstance(value, str):
@@ -431,7 +439,7 @@ class AuditLogger:
             raise ValidationError(
                 f"action must be 1 to {_MAX_ACTION} characters, got {len(action)}"
             )
-        outcome_json = _OUTCOME_JSON.get(outcome)
+        outcome_json = _OUTCOME_JSON.get(outcome) if isinstance(outcome, str) else None
         if outcome_json is None:
             raise ValidationError(
                 f"outcome must be one of {', '.join(sorted(OUTCOMES))}, not {outcome!r}"
@@ -443,7 +451,7 @@ class AuditLogger:
         text = f'"action":{encode_basestring(action)},{outcome_json}{actor_json}'
         resource_obj = None
         if resource is not None:
-            cached_resource = self._resource_cache.get(resource)
+            cached_resource = self._resource_cache.get(resource) if type(resource) is str else None
             if cached_resource is None:
                 cached_resource = self._resource(resource)
             resource_obj, resource_json = cached_resource
@@ -471,8 +479,19 @@ class AuditLogger:
         try:
             fields = text.encode()
         except UnicodeEncodeError as exc:
+            fields_checked = {
+                "action": action,
+                "actor": actor_obj,
+                "resource": resource_obj,
+                "reason": reason,
+                "correlation_id": correlation_id,
+                **{f"metadata field {name!r}": value for name, value in metadata.items()},
+            }
+            where = next(
+                (name for name, value in fields_checked.items() if _has_surrogate(value)), "event"
+            )
             raise ValidationError(
-                f"event contains a lone surrogate ({exc.object[exc.start : exc.end]!r}); "
+                f"{where} contains a lone surrogate ({exc.object[exc.start : exc.end]!r}); "
                 "text must be valid Unicode"
             ) from None
         size = len(fields) + len(self._source_bytes) + 250
@@ -533,11 +552,8 @@ class AuditLogger:
             value,
             ',"resource":' + dumps(value.to_dict(), ensure_ascii=False, separators=(",", ":")),
         )
-        try:
-            if len(self._resource_cache) < 4096:
-                self._resource_cache[resource] = result
-        except TypeError:  # unhashable tuple member: simply not cached
-            pass
+        if isinstance(resource, str) and len(self._resource_cache) < 4096:
+            self._resource_cache[resource] = result
         return result
 
     def _commit(self, pending: _Pending) -> tuple[AuditEvent, int]:
