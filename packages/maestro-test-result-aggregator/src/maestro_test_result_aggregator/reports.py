@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree
 
-from maestro_test_adapters.models import Status, TestRun
+from maestro_test_adapters import to_junit_xml
+from maestro_test_adapters.models import TestRun
 
 from maestro_test_result_aggregator import _svg
 from maestro_test_result_aggregator._ingest import iso_utc
+from maestro_test_result_aggregator.errors import RunNotFoundError
 from maestro_test_result_aggregator.records import (
     DurationRegression,
     FailureAge,
@@ -111,8 +112,6 @@ def collect(
     >>> [f.since_label for f in collect(store, last=3).failures]
     ['build 5']
     """
-    from maestro_test_result_aggregator.errors import RunNotFoundError
-
     head = store.run("latest", project=project, branch=branch)
     try:
         diff: RunDiff | None = store.diff(head=head.id)
@@ -162,7 +161,7 @@ def render(
         raise ValueError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}")
     if format in ("junit", "csv"):
         head = store.run("latest", project=project, branch=branch)
-        runs = store.runs(project=head.project, branch=head.branch, build=head.build)
+        runs = store.runs(project=head.project, branch=head.branch, build=head.build, limit=None)
         runs = runs if head.build else [head]
         if format == "junit":
             return render_junit([store.load_run(run.id) for run in reversed(runs)])
@@ -539,87 +538,26 @@ def _fit(lines: list[str], max_bytes: int) -> str:
 
 # -- JUnit XML --------------------------------------------------------------------
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _x(text: str | None) -> str:
-    return _XML_INVALID.sub("\ufffd", text or "")
-
 
 def render_junit(runs: Sequence[TestRun]) -> str:
-    """Merge runs into one JUnit XML document (retries as Surefire ``flaky*``).
+    """Merge runs (the shards of one build) into one JUnit XML document.
+
+    Written by maestro-test-adapters' exporter: retries as Surefire
+    ``flakyFailure``/``rerunFailure``, characters XML cannot carry replaced.
 
     >>> from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
     >>> run = TestRun("pytest", suites=[TestSuite("s", [
     ...     TestResult("s::a", "a", Status.FAILED, 1.5, classname="s", message="<boom>")])])
-    >>> print(render_junit([run]).splitlines()[1])
-    <testsuites tests="1" failures="1" errors="0" skipped="0" time="1.500">
+    >>> print(render_junit([run, run]).splitlines()[1])
+    <testsuites tests="2" failures="2" errors="0" skipped="0" time="3.000000">
     """
-    root = ElementTree.Element("testsuites")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    total_time = 0.0
-    for run in runs:
-        for suite in run.suites:
-            counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-            element = ElementTree.SubElement(root, "testsuite", name=_x(suite.name))
-            suite_time = 0.0
-            for result in suite.tests:
-                counts["tests"] += 1
-                suite_time += result.duration
-                case = ElementTree.SubElement(
-                    element,
-                    "testcase",
-                    name=_x(result.name),
-                    classname=_x(result.classname or suite.name),
-                    time=f"{result.duration:.3f}",
-                )
-                if result.file:
-                    case.set("file", _x(result.file))
-                status = result.status
-                if status is Status.FAILED:
-                    counts["failures"] += 1
-                    _detail(case, "failure", result.message, result.traceback)
-                elif status is Status.ERROR:
-                    counts["errors"] += 1
-                    _detail(case, "error", result.message, result.traceback)
-                elif status in (Status.SKIPPED, Status.XFAILED):
-                    counts["skipped"] += 1
-                    _detail(case, "skipped", result.message, None)
-                for attempt in result.attempts:
-                    if attempt.status.is_failure:
-                        kind = "failure" if attempt.status is Status.FAILED else "error"
-                        prefix = "flaky" if status is Status.PASSED else "rerun"
-                        tag = prefix + kind.capitalize()
-                        item = ElementTree.SubElement(
-                            case, tag, message=_x(attempt.message), type=kind
-                        )
-                        item.text = _x(attempt.traceback) or None
-                if result.stdout:
-                    ElementTree.SubElement(case, "system-out").text = _x(result.stdout)
-                if result.stderr:
-                    ElementTree.SubElement(case, "system-err").text = _x(result.stderr)
-            for key, value in counts.items():
-                element.set(key, str(value))
-                totals[key] += value
-            element.set("time", f"{suite_time:.3f}")
-            total_time += suite_time
-    for key, value in totals.items():
-        root.set(key, str(value))
-    root.set("time", f"{total_time:.3f}")
-    ElementTree.indent(root)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        + ElementTree.tostring(root, encoding="unicode")
-        + "\n"
+    merged = TestRun(
+        runs[0].framework if runs else "junit",
+        started_at=min((r.started_at for r in runs if r.started_at), default=None),
+        duration=sum(run.duration for run in runs),
+        suites=[suite for run in runs for suite in run.suites],
     )
-
-
-def _detail(parent: ElementTree.Element, tag: str, message: str | None, body: str | None) -> None:
-    element = ElementTree.SubElement(parent, tag)
-    if message:
-        element.set("message", _x(message))
-    if body:
-        element.text = _x(body)
+    return to_junit_xml(merged)
 
 
 # -- CSV --------------------------------------------------------------------------
