@@ -130,3 +130,38 @@ def test_loggers_left_open_are_flushed_at_exit(log_path: Path) -> None:
     assert done.returncode == 0
     result = verify(log_path)
     assert result.ok and result.records == 1000
+
+
+FORKING_WRITER = textwrap.dedent(
+    """
+    import os, sys
+    from maestro_audit_logger import AuditLogger, LogClosedError
+
+    audit = AuditLogger(sys.argv[1])
+    audit.log("parent.before", actor="parent")  # still in the buffer when we fork
+    pid = os.fork()
+    if pid == 0:
+        try:
+            audit.log("child", actor="child")
+        except LogClosedError as error:
+            print(error, flush=True)
+        sys.exit(0)  # a normal exit: atexit handlers run in the child too
+    os.waitpid(pid, 0)
+    audit.log("parent.after", actor="parent")
+    audit.close()
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_cannot_write_through_the_parents_logger(log_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FORKING_WRITER, str(log_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "opened before the process forked" in done.stdout
+    assert [e.action for e in read_events(log_path)] == ["parent.before", "parent.after"]
+    assert verify(log_path).records == 2

@@ -222,8 +222,12 @@ class JsonlLog:
     def _cut(self, size: int, complete: int) -> None:
         torn = os.pread(self._fd, size - complete, complete)
         saved = Path(f"{self.path}.torn")
-        with open(saved, "ab") as handle:
-            handle.write(torn + b"\n")
+        side = os.open(saved, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(side, torn + b"\n")
+            os.fsync(side)  # keep the evidence before cutting it off the log
+        finally:
+            os.close(side)
         os.ftruncate(self._fd, complete)
         _sync(self._fd)
         line, _ = last_line(self._fd, complete, self._max_line)
@@ -396,6 +400,17 @@ class JsonlLog:
                 self.flush(sync=self.durability != "none")
             except OSError as exc:  # pragma: no cover - disk full, I/O error
                 _log.error("audit log %s: background flush failed: %s", self.path, exc)
+
+    def abandon(self) -> None:
+        """Forget buffered records and close this process's descriptors (child after fork).
+
+        The parent still owns the records and the lock: flock locks belong to the open
+        file description, which the parent keeps open.
+        """
+        self._closed = True
+        self._buffer.clear()
+        os.close(self._fd)
+        os.close(self._lock_fd)
 
     def close(self) -> None:
         """Write everything, sync (unless durability is ``none``) and release the lock."""

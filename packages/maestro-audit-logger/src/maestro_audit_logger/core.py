@@ -61,6 +61,18 @@ _log = logging.getLogger("maestro_audit_logger")
 _open_loggers: weakref.WeakSet[AuditLogger] = weakref.WeakSet()
 
 
+def _abandon_in_child() -> None:
+    # A forked child shares the parent's descriptors, lock and buffer: writing from both
+    # would duplicate records and fork the chain. The child must open its own logger.
+    for audit in list(_open_loggers):
+        audit._abandon_after_fork()
+    _open_loggers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_abandon_in_child)
+
+
 @atexit.register
 def _close_open_loggers() -> None:
     for audit in list(_open_loggers):
@@ -258,6 +270,7 @@ class AuditLogger:
         self._timestamp = _timestamps(clock)
         self._mutex = threading.Lock()
         self._closed = False
+        self._closed_reason = "the audit logger is closed; create a new one"
         self._durability = durability
         program = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else ""
         self.source = Source(
@@ -414,7 +427,7 @@ class AuditLogger:
             return self._enqueue(pending)
         with self._mutex:
             if self._closed:
-                raise LogClosedError("the audit logger is closed; create a new one")
+                raise LogClosedError(self._closed_reason)
             event, position = self._commit(pending)
         if self._sync_each:
             self._file.sync_to(position)  # type: ignore[union-attr]
@@ -432,7 +445,7 @@ class AuditLogger:
         metadata: dict[str, Any],
     ) -> _Pending:
         if self._closed:
-            raise LogClosedError("the audit logger is closed; create a new one")
+            raise LogClosedError(self._closed_reason)
         if type(action) is not str or not action or len(action) > _MAX_ACTION:
             if not isinstance(action, str):
                 raise ValidationError(f"action must be a str, not {type(action).__name__}")
@@ -712,6 +725,16 @@ class AuditLogger:
             self._file.flush(sync=self._durability != "none")
         for sink in self._sinks:
             sink.flush()
+
+    def _abandon_after_fork(self) -> None:
+        self._closed = True
+        self._closed_reason = (
+            "this audit logger was opened before the process forked; open a new one in "
+            "each worker process (with shared=True if they write the same file)"
+        )
+        if self._file is not None:
+            self._file.abandon()
+        self._queue = None  # its writer thread exists only in the parent
 
     def close(self) -> None:
         """Flush everything, write a final checkpoint and release the file. Idempotent."""
