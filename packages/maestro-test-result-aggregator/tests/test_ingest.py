@@ -348,3 +348,26 @@ def test_big_files_are_streamed_by_the_writer_even_with_workers(
     report = store.ingest([small, big], workers=2, use_ci_environment=False)
     assert [i.results for i in report.ingested] == [3, 4239]
     assert store.run().started_at  # streamed files have no run start: ingest time
+
+
+def test_a_reader_crash_is_reported_and_does_not_stop_the_others(
+    store: ResultStore, tmp_path: Path
+) -> None:
+    from maestro_test_adapters import readers
+
+    def crash(path: Path) -> TestRun:
+        raise TypeError("reader bug")
+
+    readers.register_format(
+        readers.ResultFormat("crashy", "test only", lambda head: head.startswith("CRASH"), crash)
+    )
+    try:
+        bad = tmp_path / "bad.json"
+        bad.write_text("CRASH")
+        report = store.ingest([bad, FIXTURES / "junitparser/jenkins.xml"])
+    finally:
+        readers._unregister("crashy")
+    assert [(Path(f.source).name, f.reason) for f in report.failed] == [
+        ("bad.json", "unexpected TypeError while reading: reader bug")
+    ]
+    assert report.new_runs == 1

@@ -26,9 +26,9 @@ from maestro_test_result_aggregator.errors import IngestError
 
 #: Files larger than this are streamed instead of read whole.
 STREAM_THRESHOLD = 32 * 1024 * 1024
-#: What a reader may raise for a file it cannot read: the readers' own errors,
-#: and as a safety net I/O, decoding, XML (SyntaxError) and nesting errors.
-READ_ERRORS = (ReadError, OSError, ValueError, SyntaxError, LookupError, RecursionError)
+#: What reading a file may raise: the readers' own errors and, should a reader
+#: let one through, anything else. One bad file must never stop the others.
+READ_ERRORS = (ReadError, OSError, ValueError, SyntaxError, LookupError, Exception)
 
 
 class NotAResultFile(IngestError):
@@ -88,6 +88,8 @@ def describe(exc: BaseException, path: Path | str | None = None) -> str:
         return "is a directory"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
+    if not isinstance(exc, ReadError | ValueError | SyntaxError):
+        return f"unexpected {type(exc).__name__} while reading: {exc}"
     text = str(exc) or type(exc).__name__
     prefix = f"{path}: " if path is not None else None
     return text[len(prefix) :] if prefix and text.startswith(prefix) else text
