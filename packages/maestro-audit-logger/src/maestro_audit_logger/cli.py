@@ -33,6 +33,9 @@ __all__ = ["build_parser", "main"]
 KEY_ENV = "MAESTRO_AUDIT_KEY"
 
 
+_PATH_HELP = "active log file (rotated files next to it are included) or its directory"
+
+
 class _UsageError(Exception):
     """Bad input detected after parsing (reported with exit code 2)."""
 
@@ -68,13 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "verify", help="check the hash chain; exit 1 at the first bad record"
     )
-    check.add_argument("path", help="active log file or its directory")
+    check.add_argument("path", help=_PATH_HELP)
     _add_key(check)
     check.add_argument("--checkpoints", help="checkpoint file written by a Checkpoints sink")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
 
     last = commands.add_parser("tail", help="show the last events; -f to follow")
-    last.add_argument("path")
+    last.add_argument("path", help=_PATH_HELP)
     last.add_argument("-n", "--lines", type=int, default=10, help="number of events (default 10)")
     last.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     last.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -82,21 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(last)
 
     query = commands.add_parser("query", help="select events with filters")
-    query.add_argument("path")
-    query.add_argument("--format", choices=("table", "json", "jsonl"), default="table")
+    query.add_argument("path", help=_PATH_HELP)
+    query.add_argument(
+        "--format", choices=("table", "json", "jsonl"), default="table", help="default: table"
+    )
     query.add_argument("--limit", type=int, help="stop after this many events")
     _add_filters(query)
 
     out = commands.add_parser("export", help="export events (csv, json, jsonl, cef, syslog)")
-    out.add_argument("path")
-    out.add_argument("--format", choices=FORMATS, required=True)
+    out.add_argument("path", help=_PATH_HELP)
+    out.add_argument("--format", choices=FORMATS, required=True, help="output format")
     out.add_argument("-o", "--output", help="file to write (atomically); default stdout")
     _add_filters(out)
 
     summary = commands.add_parser("stats", help="counts by outcome, action and actor")
-    summary.add_argument("path")
-    summary.add_argument("--top", type=int, default=10)
-    summary.add_argument("--json", action="store_true")
+    summary.add_argument("path", help=_PATH_HELP)
+    summary.add_argument("--top", type=int, default=10, help="actions and actors to list")
+    summary.add_argument("--json", action="store_true", help="print the counts as JSON")
     _add_filters(summary)
     return parser
 

@@ -203,9 +203,9 @@ class AuditEvent(NamedTuple):
             data["reason"] = self.reason
         if self.correlation_id is not None:
             data["correlation_id"] = self.correlation_id
-        data["source"] = self.source.to_dict()
         if self.metadata:
             data["metadata"] = dict(self.metadata)
+        data["source"] = self.source.to_dict()
         data["schema"] = self.schema
         data["chain"] = self.chain
         return data
