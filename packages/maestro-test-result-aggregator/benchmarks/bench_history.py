@@ -22,11 +22,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from maestro_test_result_aggregator import ResultStore, RunTags
 
+T = TypeVar("T")
 TARGET_INGEST = 100_000  # results/s
 TARGET_FLAKY = 2.0  # s
 TARGET_HTML_TIME = 5.0  # s
@@ -75,10 +78,12 @@ def generate(folder: Path, runs: int, tests: int, seed: int = 7) -> list[Path]:
     return paths
 
 
-def timed(function, repeat: int = 5) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times = []
-    result = None
-    for _ in range(repeat):
+def timed(function: Callable[[], T], repeat: int = 5) -> tuple[float, T]:
+    """Median wall time of ``repeat`` calls, and the last result."""
+    began = time.perf_counter()
+    result = function()
+    times = [time.perf_counter() - began]
+    for _ in range(repeat - 1):
         began = time.perf_counter()
         result = function()
         times.append(time.perf_counter() - began)

@@ -7,13 +7,16 @@ Every record has ``to_dict()`` giving JSON-ready values, which the CLI's
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class _Record:
     def to_dict(self) -> dict[str, Any]:
         """Return the record as a JSON-ready dictionary."""
-        return asdict(self)  # type: ignore[call-overload,no-any-return]
+        return asdict(cast("DataclassInstance", self))
 
 
 @dataclass(frozen=True)

@@ -458,10 +458,10 @@ class ResultStore:
         taken = set(stored)
         for index, test_id in enumerate(test_ids):
             if test_id in taken:
-                uid, *rest = batch.tests[index]
+                uid, suite, name, classname, file, line = batch.tests[index]
                 for number in itertools.count(2):
-                    meta = (f"{uid} [{number}]", *rest)
-                    (candidate,) = self._intern_tests(project, [meta])  # type: ignore[list-item]
+                    meta = (f"{uid} [{number}]", suite, name, classname, file, line)
+                    (candidate,) = self._intern_tests(project, [meta])
                     if candidate not in taken and not self._stored_ids(run_id, [candidate]):
                         test_ids[index] = candidate
                         break

@@ -47,9 +47,10 @@ class RunTags:
         Returns:
             A new :class:`RunTags`.
 
-        >>> RunTags(branch="dev").merged_over(RunTags(branch="main", build="7"))
-        RunTags(project='', branch='dev', commit='', build='7', ci_url='', environment='', started_at=None)
-        """  # noqa: E501
+        >>> merged = RunTags(branch="dev").merged_over(RunTags(branch="main", build="7"))
+        >>> merged.branch, merged.build
+        ('dev', '7')
+        """
         changes = {
             field.name: getattr(fallback, field.name)
             for field in fields(self)
