@@ -113,8 +113,8 @@ class JsonlLog:
             except BlockingIOError:
                 os.close(self._lock_fd)
                 raise LogLockedError(
-                    f"{path} is being written by another process; close it there, or open "
-                    "the log with shared=True in every writer process"
+                    f"{path} is already open for writing (in this or another process); "
+                    "close that logger, or open the log with shared=True in every writer"
                 ) from None
         self._fd = -1
         self._lock_file()
@@ -200,13 +200,14 @@ class JsonlLog:
             self._created = datetime.fromisoformat(header["created"]).timestamp()
         except (KeyError, TypeError, ValueError):
             self._created = self._now()
-        if (
-            header.get("alg") != self.chain.algorithm
-            or header.get("key_check") != self.chain.key_check
-        ):
+        if header.get("alg") != self.chain.algorithm:
             raise KeyMismatchError(
-                f"{self.path} was written with algorithm {header.get('alg')!r} and another key "
-                f"than this logger ({self.chain.algorithm!r}); use the same key, or a new file"
+                f"{self.path} is sealed with {header.get('alg')!r}, this logger uses "
+                f"{self.chain.algorithm!r}; use the same key and algorithm, or a new file"
+            )
+        if header.get("key_check") != self.chain.key_check:
+            raise KeyMismatchError(
+                f"{self.path} is sealed with another key; use the same key, or a new file"
             )
 
     def _write_header(self, next_seq: int, previous: bytes) -> None:
@@ -246,7 +247,10 @@ class JsonlLog:
 
     # ---- the write path (mutex held) -----------------------------------------------
     def begin(self) -> tuple[int, bytes]:
-        """Return (next sequence number, previous chain value), locking the file if shared."""
+        """Lock the file (shared mode) and return (next sequence number, previous value).
+
+        The caller must call :meth:`end` afterwards, also when sealing fails.
+        """
         if self.shared:
             self._lock_file()
             try:
@@ -263,8 +267,8 @@ class JsonlLog:
                 raise
         return self.next_seq, self.previous
 
-    def abort(self) -> None:
-        """Release the file lock after :meth:`begin` when nothing is written."""
+    def end(self) -> None:
+        """Release the file lock taken by :meth:`begin`, whether or not a line was written."""
         self._unlock_file()
 
     def commit(self, line: bytes, next_seq: int, value: bytes) -> int:
@@ -272,14 +276,9 @@ class JsonlLog:
         self.next_seq = next_seq
         self.previous = value
         if self._direct:
-            try:
-                written = os.write(self._fd, line)
-                self._written += written
-                self._end += written
-                self._unsynced_records += 1
-                self._after_write()
-            finally:
-                self._unlock_file()
+            self._write_all(line)
+            self._unsynced_records += 1
+            self._after_write()
             return self._written
         buffer = self._buffer
         buffer.append(line)
@@ -315,10 +314,14 @@ class JsonlLog:
         data = b"".join(self._buffer)
         self._buffer.clear()
         self._buffer_bytes = 0
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        self._write_all(data)
+
+    def _write_all(self, data: bytes) -> None:
+        written = os.write(self._fd, data)
+        if written < len(data):  # a short write (disk nearly full, signal): finish it
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(self._fd, view) :]
         self._written += len(data)
         self._end += len(data)
 

@@ -571,14 +571,23 @@ class AuditLogger:
 
     def _commit(self, pending: _Pending) -> tuple[AuditEvent, int]:
         """Sequence, seal, write and fan out one event. Called with the mutex held."""
-        action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         file = self._file
         if file is None:
             seq, previous = self._next_seq, self._previous
         elif file.shared:
             seq, previous = file.begin()  # locks the file and reads another writer's head
+            try:
+                return self._seal_and_write(pending, file, seq, previous)
+            finally:
+                file.end()
         else:
             seq, previous = file.next_seq, file.previous
+        return self._seal_and_write(pending, file, seq, previous)
+
+    def _seal_and_write(
+        self, pending: _Pending, file: JsonlLog | None, seq: int, previous: bytes
+    ) -> tuple[AuditEvent, int]:
+        action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         recorded = self._timestamp()
         self._counter += 1
         event_id = f"{self._id_prefix}{self._counter:012x}"
