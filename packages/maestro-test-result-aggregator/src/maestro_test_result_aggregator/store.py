@@ -728,16 +728,23 @@ class ResultStore:
         >>> worst.name, round(worst.pass_rate, 2), worst.last_status
         ('test_refund', 0.67, 'failed')
         """
-        window = self._window_sql(project, branch, last)
-        rows = self._conn.execute(
-            f"WITH win AS ({window[0]}) SELECT t.uid, t.suite, t.name, r.status, "
-            "r.duration, r.flaky FROM win JOIN results AS r ON r.run_id = win.id "
-            "JOIN tests AS t ON t.id = r.test_id ORDER BY r.test_id, win.seq",
-            window[1],
-        )
+        window_sql, params = self._window_sql(project, branch, last)
+        # Read in storage order (no sort of the whole window), group in Python.
+        groups: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
+        last_seen: dict[int, tuple[int, str]] = {}
+        for test_id, seq, status, duration, flaky in self._conn.execute(
+            f"WITH win AS ({window_sql}) SELECT r.test_id, win.seq, r.status, r.duration, "
+            "r.flaky FROM win JOIN results AS r ON r.run_id = win.id",
+            params,
+        ):
+            groups[test_id].append((status, duration, flaky))
+            if seq >= last_seen.get(test_id, (0, ""))[0]:
+                last_seen[test_id] = (seq, status)
+        names = self._test_names(groups)
         stats: list[TestStats] = []
-        for (uid, suite, name), group in _group_by_test(rows):
+        for test_id, group in groups.items():
             tally = _Tally(group)
+            uid, suite, name = names[test_id]
             stats.append(
                 TestStats(
                     uid=uid,
@@ -752,11 +759,23 @@ class ResultStore:
                     pass_rate=tally.pass_rate,
                     median_duration=tally.median,
                     p95_duration=tally.p95,
-                    last_status=group[-1][0],
+                    last_status=last_seen[test_id][1],
                 )
             )
         stats.sort(key=lambda s: (s.pass_rate, -s.flaky, s.uid))
         return stats if limit is None else stats[:limit]
+
+    def _test_names(self, test_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+        ids = list(test_ids)
+        names: dict[int, tuple[str, str, str]] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for test_id, uid, suite, name in self._conn.execute(
+                f"SELECT id, uid, suite, name FROM tests WHERE id IN ({marks})", chunk
+            ):
+                names[test_id] = (uid, suite, name)
+        return names
 
     def aggregate(
         self,
@@ -1395,21 +1414,6 @@ def _scope(project: str | None, branch: str | None) -> tuple[str, list[Any]]:
 
 def _run_summary(row: Sequence[Any]) -> RunSummary:
     return RunSummary(*row)
-
-
-def _group_by_test(
-    rows: Iterable[tuple[str, str, str, str, float, int]],
-) -> Iterator[tuple[tuple[str, str, str], list[tuple[str, float, int]]]]:
-    key: tuple[str, str, str] | None = None
-    group: list[tuple[str, float, int]] = []
-    for uid, suite, name, status, duration, flaky in rows:
-        if key is None or key[0] != uid:
-            if key is not None:
-                yield key, group
-            key, group = (uid, suite, name), []
-        group.append((status, duration, flaky))
-    if key is not None:
-        yield key, group
 
 
 def _outcome(row: Sequence[Any]) -> TestOutcome:
