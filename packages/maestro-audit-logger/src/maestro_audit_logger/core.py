@@ -577,16 +577,21 @@ class AuditLogger:
         elif file.shared:
             seq, previous = file.begin()  # locks the file and reads another writer's head
             try:
-                return self._seal_and_write(pending, file, seq, previous)
+                event, line, position = self._seal_and_write(pending, file, seq, previous)
             finally:
-                file.end()
+                file.end()  # before the sinks: they may be slow, other processes wait
         else:
             seq, previous = file.next_seq, file.previous
-        return self._seal_and_write(pending, file, seq, previous)
+            event, line, position = self._seal_and_write(pending, file, seq, previous)
+        if self._sinks:
+            self._fan_out(event, line)
+        if self._checkpoints is not None and seq % self._checkpoints.every == 0:
+            self._write_checkpoint(seq, line[-67:-3])
+        return event, position
 
     def _seal_and_write(
         self, pending: _Pending, file: JsonlLog | None, seq: int, previous: bytes
-    ) -> tuple[AuditEvent, int]:
+    ) -> tuple[AuditEvent, bytes, int]:
         action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         recorded = self._timestamp()
         self._counter += 1
@@ -634,11 +639,7 @@ class AuditLogger:
                 value.decode(),
             ),
         )
-        if self._sinks:
-            self._fan_out(event, line)
-        if self._checkpoints is not None and seq % self._checkpoints.every == 0:
-            self._write_checkpoint(seq, value)
-        return event, position
+        return event, line, position
 
     def _fan_out(self, event: AuditEvent, line: bytes) -> None:
         failures = []
