@@ -574,6 +574,7 @@ class AuditLogger:
         file = self._file
         if file is None:
             seq, previous = self._next_seq, self._previous
+            event, line, position = self._seal_and_write(pending, file, seq, previous)
         elif file.shared:
             seq, previous = file.begin()  # locks the file and reads another writer's head
             try:
