@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import platform
 import statistics
 import sys
@@ -207,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     maestro_two = two_threads(mr.CircuitBreaker(), thread_rounds)
     pybreaker_two = two_threads(pybreaker.CircuitBreaker(), thread_rounds)
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"Python {platform.python_version()} on {platform.machine()} ({sys.platform}); "
+        f"Python {platform.python_version()} on {platform.machine()} ({sys.platform}), "
+        f"{os.cpu_count()} CPUs, 1-minute load average {load:.1f} at the end of the run; "
         f"medians of {rounds} round-robin rounds of about {SAMPLE_SECONDS * 1e3:g} ms each.\n"
     )
     print("| Policy (success path) | Library | ns per call | overhead over bare call (ns) |")
