@@ -111,6 +111,7 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
         (["verify", "{garbage}"], "does not start with an audit segment header"),
         (["stats", "{garbage}"], "not a JSON record"),
         (["verify", "{trail}", "--checkpoints", "{garbage}"], "not a checkpoint record"),
+        (["export", "{trail}", "--format", "csv", "-o", "{missing}/x.csv"], "does not exist"),
     ],
 )
 def test_input_errors_exit_2_without_traceback(
@@ -221,3 +222,39 @@ def test_python_dash_m_runs_the_cli(trail: Path, key_file: Path) -> None:
         timeout=120,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "cef", "syslog"])
+def test_export_to_a_terminal_escapes_control_characters(
+    fmt: str, tmp_path: Path, key: bytes
+) -> None:
+    import pty
+
+    path = tmp_path / "audit.jsonl"
+    with AuditLogger(path, key=key) as audit:
+        audit.log("x\x1b]0;owned\x07", actor="\x9b31mred", reason="\x1b[2J\u202ecls\rback")
+    controller, terminal = pty.openpty()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "maestro_audit_logger", "export", str(path), "--format", fmt],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert child.wait(timeout=120) == 0
+    finally:
+        os.close(controller)
+    text = shown.decode("utf-8").replace("\r\n", "\n")  # the tty turns \n into \r\n
+    assert "user" in text or "x" in text
+    for control in ("\x1b", "\x07", "\x9b", "\u202e", "\r"):
+        assert control not in text, (control, text)

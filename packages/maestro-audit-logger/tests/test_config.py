@@ -33,6 +33,14 @@ def test_from_dict_builds_a_working_logger(tmp_path: Path, key: bytes) -> None:
     assert result.ok and result.last_seq == 100 and not result.anchored
 
 
+def test_paths_may_be_path_objects(tmp_path: Path) -> None:
+    config = AuditConfig.from_dict({"path": tmp_path / "a.jsonl", "checkpoint_path": tmp_path})
+    assert config.path == str(tmp_path / "a.jsonl")
+    assert config.checkpoint_path == str(tmp_path)
+    with pytest.raises(ConfigError, match="path must be a file path, not 42"):
+        AuditConfig.from_dict({"path": 42})
+
+
 def test_from_toml_tables(tmp_path: Path) -> None:
     for text in (
         'durability = "none"\nfsync_every = 7\n',

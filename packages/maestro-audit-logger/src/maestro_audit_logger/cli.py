@@ -23,10 +23,17 @@ from typing import TextIO
 
 from maestro_audit_logger import __version__
 from maestro_audit_logger.errors import AuditError
-from maestro_audit_logger.exporters import FORMATS, EventFilter, export, read_events
+from maestro_audit_logger.exporters import FORMATS, EventFilter, TextOutput, export, read_events
 from maestro_audit_logger.integrity import verify
 from maestro_audit_logger.models import OUTCOMES, AuditEvent
-from maestro_audit_logger.viewers import follow, format_table, sanitize, stats, tail
+from maestro_audit_logger.viewers import (
+    TerminalWriter,
+    follow,
+    format_table,
+    sanitize,
+    stats,
+    tail,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -203,9 +210,13 @@ def _cmd_query(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     events = read_events(args.path, _filter(args))
     if not args.output:
-        export(events, out, args.format)
+        # Exports carry event data verbatim; on a terminal, escape control characters.
+        stream: TextOutput = TerminalWriter(out) if out.isatty() else out
+        export(events, stream, args.format)
         return 0
     target = Path(args.output)
+    if not target.parent.is_dir():
+        raise _UsageError(f"output directory {target.parent} does not exist")
     # Write beside the target and rename: a failed export never leaves a partial file.
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     try:

@@ -46,6 +46,10 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
+def _path(value: Any) -> bool:
+    return isinstance(value, str | os.PathLike) and os.fspath(value) != ""
+
+
 def _strings(value: Any) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
 
@@ -58,9 +62,9 @@ def _string_map(value: Any) -> bool:
 
 # key -> (check, what the check expects, parser for an environment string)
 _SPEC: dict[str, tuple[Callable[[Any], bool], str, Callable[[str], Any]]] = {
-    "path": (_text, "a file path", str),
+    "path": (_path, "a file path", str),
     "key": (lambda v: isinstance(v, str | bytes) and len(v) > 0, "a non-empty str", str),
-    "key_file": (_text, "a file path", str),
+    "key_file": (_path, "a file path", str),
     "key_env": (_text, "an environment variable name", str),
     "algorithm": (lambda v: v in ALGORITHMS, f"one of {', '.join(ALGORITHMS)}", str),
     "durability": (lambda v: v in DURABILITIES, f"one of {', '.join(DURABILITIES)}", str),
@@ -76,7 +80,7 @@ _SPEC: dict[str, tuple[Callable[[Any], bool], str, Callable[[str], Any]]] = {
     "rotate_interval": (_positive_number, "a positive number of seconds", float),
     "keep_files": (_positive_int, "a positive integer", int),
     "max_age": (_positive_number, "a positive number of seconds", float),
-    "checkpoint_path": (_text, "a file path", str),
+    "checkpoint_path": (_path, "a file path", str),
     "checkpoint_every": (_positive_int, "a positive integer", int),
     "queue_size": (_positive_int, "a positive integer", int),
     "when_full": (lambda v: v in ("block", "drop"), "'block' or 'drop'", str),
@@ -160,7 +164,9 @@ class AuditConfig:
             if not check(value):
                 shown = "<hidden>" if name == "key" else repr(value)
                 raise ConfigError(f"{where}{name} must be {expected}, not {shown}")
-            if name == "redact_fields":
+            if name in ("path", "key_file", "checkpoint_path"):
+                value = os.fspath(value)
+            elif name == "redact_fields":
                 value = tuple(value)
             elif name == "redact_values":
                 value = dict(value)

@@ -25,7 +25,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, TextIO
+from typing import Literal, Protocol
 
 from maestro_audit_logger._segments import log_files
 from maestro_audit_logger.errors import ConfigError, LogFormatError
@@ -36,6 +36,7 @@ __all__ = [
     "FORMATS",
     "EventFilter",
     "ExportFormat",
+    "TextOutput",
     "export",
     "read_events",
     "safe_csv_cell",
@@ -47,6 +48,15 @@ __all__ = [
 ]
 
 ExportFormat = Literal["json", "jsonl", "csv", "cef", "syslog"]
+
+
+class TextOutput(Protocol):
+    """Where exporters write: anything with ``write(str)`` (a text file, ``sys.stdout``...)."""
+
+    def write(self, text: str, /) -> object:
+        """Write ``text``."""
+
+
 FORMATS: tuple[ExportFormat, ...] = ("json", "jsonl", "csv", "cef", "syslog")
 
 
@@ -214,7 +224,7 @@ def _csv_row(event: AuditEvent) -> list[str | int]:
     return ["" if c is None else safe_csv_cell(c) if isinstance(c, str) else c for c in cells]
 
 
-def to_csv(events: Iterable[AuditEvent], out: TextIO) -> int:
+def to_csv(events: Iterable[AuditEvent], out: TextOutput) -> int:
     """Write CSV (header row, RFC 4180 quoting, formula-injection safe); return the count."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -225,7 +235,7 @@ def to_csv(events: Iterable[AuditEvent], out: TextIO) -> int:
     return count
 
 
-def to_jsonl(events: Iterable[AuditEvent], out: TextIO) -> int:
+def to_jsonl(events: Iterable[AuditEvent], out: TextOutput) -> int:
     """Write one JSON object per line; return the count."""
     count = 0
     for event in events:
@@ -235,7 +245,7 @@ def to_jsonl(events: Iterable[AuditEvent], out: TextIO) -> int:
     return count
 
 
-def to_json_array(events: Iterable[AuditEvent], out: TextIO) -> int:
+def to_json_array(events: Iterable[AuditEvent], out: TextOutput) -> int:
     """Write a JSON array, streamed element by element; return the count."""
     out.write("[")
     count = 0
@@ -262,7 +272,7 @@ def _cef_value(text: str) -> str:
 
 def to_cef(
     events: Iterable[AuditEvent],
-    out: TextIO,
+    out: TextOutput,
     *,
     vendor: str = "Maestro",
     product: str = "maestro-audit-logger",
@@ -330,7 +340,7 @@ def _sd_value(text: str) -> str:
 
 def to_syslog(
     events: Iterable[AuditEvent],
-    out: TextIO,
+    out: TextOutput,
     *,
     sd_id: str = "audit@32473",
     facility: int = _AUTHPRIV,
@@ -375,7 +385,7 @@ def to_syslog(
     return count
 
 
-_WRITERS: dict[str, Callable[[Iterable[AuditEvent], TextIO], int]] = {
+_WRITERS: dict[str, Callable[[Iterable[AuditEvent], TextOutput], int]] = {
     "json": to_json_array,
     "jsonl": to_jsonl,
     "csv": to_csv,
@@ -384,7 +394,7 @@ _WRITERS: dict[str, Callable[[Iterable[AuditEvent], TextIO], int]] = {
 }
 
 
-def export(events: Iterable[AuditEvent], out: TextIO, format: ExportFormat) -> int:
+def export(events: Iterable[AuditEvent], out: TextOutput, format: ExportFormat) -> int:
     """Write ``events`` to ``out`` in ``format`` (json, jsonl, csv, cef, syslog); return the count.
 
     Raises:

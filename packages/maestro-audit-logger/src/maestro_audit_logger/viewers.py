@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from maestro_audit_logger._segments import last_line, log_files
 from maestro_audit_logger.errors import LogFormatError
@@ -28,9 +28,11 @@ from maestro_audit_logger.models import AuditEvent
 __all__ = [
     "TABLE_COLUMNS",
     "LogStats",
+    "TerminalWriter",
     "follow",
     "format_table",
     "sanitize",
+    "sanitize_lines",
     "stats",
     "tail",
 ]
@@ -54,6 +56,41 @@ def sanitize(text: str) -> str:
     'tab\\\\x09here'
     """
     return _UNSAFE.sub(_escape, text)
+
+
+def sanitize_lines(text: str) -> str:
+    """Like :func:`sanitize`, but keep line breaks (``\\n``; ``\\r\\n`` becomes ``\\n``).
+
+    For whole documents (an export) shown on a terminal.
+
+    >>> sanitize_lines("a,\\x1b[2J\\r\\nb\\rc\\n")
+    'a,\\\\x1b[2J\\nb\\\\x0dc\\n'
+    """
+    return "\n".join(sanitize(line) for line in text.replace("\r\n", "\n").split("\n"))
+
+
+class TerminalWriter:
+    """A text stream wrapper that sanitizes everything written, keeping line breaks.
+
+    >>> import io
+    >>> target = io.StringIO()
+    >>> TerminalWriter(target).write("bell\\x07\\n")
+    6
+    >>> target.getvalue()
+    'bell\\\\x07\\n'
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text`` sanitized; return the length of ``text``."""
+        self._stream.write(sanitize_lines(text))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self._stream.flush()
 
 
 #: Columns of :func:`format_table`, as (title, getter).
