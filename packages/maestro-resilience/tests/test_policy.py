@@ -64,6 +64,16 @@ def test_sync_functions_stay_sync_and_keep_metadata(make: object) -> None:
     assert asyncio.run(policy.call_async(add, 2, 3)) == 5
 
 
+def test_forgetting_the_parentheses_is_explained() -> None:
+    def fn() -> None:
+        pass
+
+    with pytest.raises(TypeError, match=r"@retry\(\)"):
+        retry(fn)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"@timeout\(seconds=...\)"):
+        timeout(fn)  # type: ignore[arg-type]
+
+
 def test_decorating_a_non_callable_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="decorates callables"):
         retry()(42)  # type: ignore[arg-type]

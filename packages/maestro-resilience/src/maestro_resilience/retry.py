@@ -173,6 +173,8 @@ class Retry(Policy):
         sleep: Sleep = time.sleep,
         async_sleep: AsyncSleep = asyncio.sleep,
     ) -> None:
+        if callable(max_attempts):
+            raise TypeError("retry must be called before decorating: write @retry() or @retry(...)")
         if max_attempts is not None and (
             not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1
         ):

@@ -61,6 +61,8 @@ class Timeout(Policy):
     __slots__ = ("_abandoned", "_calls", "_lock", "_timeouts", "name", "seconds")
 
     def __init__(self, seconds: float, *, name: str | None = None) -> None:
+        if callable(seconds):
+            raise TypeError("timeout needs a duration: write @timeout(seconds=...)")
         if not (
             isinstance(seconds, int | float)
             and not isinstance(seconds, bool)
