@@ -44,21 +44,36 @@ class BulkheadMetrics:
     rejected: int
 
 
-class _Waiter:
-    """One caller waiting for a slot: a thread (``event``) or an asyncio task (``future``)."""
+class _ThreadWaiter:
+    """A thread waiting for a slot."""
 
-    __slots__ = ("event", "future", "granted", "loop")
+    __slots__ = ("event", "granted")
 
-    def __init__(
-        self,
-        event: threading.Event | None = None,
-        loop: asyncio.AbstractEventLoop | None = None,
-        future: asyncio.Future[None] | None = None,
-    ) -> None:
-        self.event = event
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.granted = False  # set under the bulkhead lock: the slot now belongs to the waiter
+
+    def wake(self) -> bool:
+        self.event.set()
+        return True
+
+
+class _TaskWaiter:
+    """An asyncio task waiting for a slot, possibly on another thread's event loop."""
+
+    __slots__ = ("future", "granted", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.future = future
-        self.granted = False  # set under the bulkhead lock: the slot now belongs to this waiter
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.granted = False
+
+    def wake(self) -> bool:
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.future)
+        except RuntimeError:  # its event loop is closed: nobody will take the slot
+            return False
+        return True
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -114,7 +129,7 @@ class Bulkhead(Policy):
         self.name = name
         self._lock = threading.Lock()
         self._active = 0
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[_ThreadWaiter | _TaskWaiter] = deque()
         self._accepted = 0  # guarded by _lock like _active
         self._rejected = _Counter()
 
@@ -165,12 +180,10 @@ class Bulkhead(Policy):
                 return
             if self.max_wait == 0:
                 raise self._full(0.0)
-            waiter = _Waiter(event=threading.Event())
+            waiter = _ThreadWaiter()
             self._waiters.append(waiter)
-        event = waiter.event
-        assert event is not None
         try:
-            event.wait(self.max_wait)
+            waiter.event.wait(self.max_wait)
         except BaseException:  # e.g. KeyboardInterrupt while waiting: never keep the slot
             if self._withdraw(waiter):
                 self.release()
@@ -178,7 +191,7 @@ class Bulkhead(Policy):
         if not self._withdraw(waiter):
             raise self._full(self.max_wait)
 
-    def _withdraw(self, waiter: _Waiter) -> bool:
+    def _withdraw(self, waiter: _ThreadWaiter | _TaskWaiter) -> bool:
         """Stop waiting; return whether the slot was handed over in the meantime."""
         with self._lock:
             if not waiter.granted:
@@ -199,14 +212,13 @@ class Bulkhead(Policy):
                 return
             if self.max_wait == 0:
                 raise self._full(0.0)
-            loop = asyncio.get_running_loop()
-            waiter = _Waiter(loop=loop, future=loop.create_future())
-            self._waiters.append(waiter)
+            task_waiter = _TaskWaiter(asyncio.get_running_loop())
+            self._waiters.append(task_waiter)
         try:
             async with asyncio.timeout(self.max_wait):
-                await waiter.future  # type: ignore[misc]
+                await task_waiter.future
         except BaseException as exc:
-            granted = self._withdraw(waiter)
+            granted = self._withdraw(task_waiter)
             if granted and isinstance(exc, TimeoutError):
                 return  # the slot arrived just as the wait expired: use it
             if granted:
@@ -230,18 +242,10 @@ class Bulkhead(Policy):
                 raise RuntimeError(f"bulkhead {self.name!r} released more often than acquired")
             while self._waiters:
                 waiter = self._waiters.popleft()
-                if waiter.event is not None:
+                if waiter.wake():  # hand the slot over: _active stays the same
                     waiter.granted = True
                     self._accepted += 1
-                    waiter.event.set()
                     return
-                try:
-                    waiter.loop.call_soon_threadsafe(_resolve, waiter.future)  # type: ignore[union-attr,arg-type]
-                except RuntimeError:  # its event loop is closed: nobody will take the slot
-                    continue
-                waiter.granted = True
-                self._accepted += 1
-                return
             self._active -= 1
 
     # -- context managers -------------------------------------------------------------
