@@ -135,9 +135,11 @@ class Timeout(Policy):
                         seconds,
                     )
                     raise CallTimeoutError(name, seconds)
-            error, outcome.error = outcome.error, None  # no reference cycle through the traceback
-            if error is not None:
-                raise error
+            if outcome.error is not None:
+                try:
+                    raise outcome.error
+                finally:
+                    outcome.error = None  # no reference cycle through the traceback
             return outcome.result  # type: ignore[no-any-return]
 
         return wrapper
