@@ -7,6 +7,10 @@ after the record is in the primary log. Ready-made sinks: :class:`MemorySink`
 :class:`SQLiteSink`, :class:`LoggingSink` (into stdlib :mod:`logging`). The
 opposite bridge, stdlib logging into the audit trail, is :class:`AuditHandler`.
 
+The settings of the primary file live here too: :class:`Rotation` (size, time,
+retention), :class:`Checkpoints` (chain head copies kept elsewhere), :class:`BoundedQueue`
+(non-blocking mode), and :class:`Repair` (what a reopen cut off after a crash).
+
 >>> from maestro_audit_logger import AuditLogger
 >>> memory = MemorySink()
 >>> with AuditLogger(sinks=[memory]) as audit:
