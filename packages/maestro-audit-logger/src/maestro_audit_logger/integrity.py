@@ -304,8 +304,10 @@ def _diagnose(
                     Problem.REORDERED, expected, f"record seq {expected} appears after seq {seq}"
                 )
             later = next(rest, None)
-        missing = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
-        return _Failure(Problem.DELETED, expected, f"record(s) {missing} are missing")
+        missing = (
+            f"record {expected} is" if seq == expected + 1 else f"records {expected}..{seq - 1} are"
+        )
+        return _Failure(Problem.DELETED, expected, f"{missing} missing")
     return _Failure(
         Problem.REORDERED, expected, f"record seq {seq} appears where {expected} belongs"
     )
