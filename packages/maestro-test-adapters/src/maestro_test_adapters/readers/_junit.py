@@ -18,9 +18,11 @@ providers and mocha loops produce those, and their own tools count each.
 
 from __future__ import annotations
 
+import gc
 import mimetypes
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -36,7 +38,12 @@ from maestro_test_adapters.readers._base import (
 from maestro_test_adapters.readers._xml import TextCapture, feed
 
 _PASSED: Final = Status.PASSED
+_SKIPPED: Final = Status.SKIPPED
+# Bound on the string and duration caches. Reset when full, so a streamer's
+# memory stays flat however many distinct names a file has.
 _CACHE_LIMIT: Final = 4096
+# Only short texts are shared: names and messages repeat, long outputs rarely do.
+_SHARED_LENGTH: Final = 200
 _RANK: Final = {Status.SKIPPED: 1, Status.XFAILED: 1, Status.FAILED: 2, Status.ERROR: 3}
 _OUTCOMES: Final = {"failure": Status.FAILED, "error": Status.ERROR, "skipped": Status.SKIPPED}
 _RETRIES: Final = {
@@ -59,17 +66,41 @@ def sniff(head: str) -> bool:
 class _Suite:
     """Parsing state of one open ``<testsuite>``."""
 
-    __slots__ = ("model", "pending", "emitted", "container")
+    __slots__ = ("model", "scope", "pending", "container")
 
     def __init__(self, model: TestSuite) -> None:
         self.model = model
+        self.scope = model.name  # test ids start with it unless the case names a file
         self.pending: list[TestResult] = []  # executions of the same test, in order
-        self.emitted = False
         self.container = False
 
 
 class _JUnitTarget:
-    """Expat callback target: builds results as elements close; keeps no tree."""
+    """Expat callback target: builds results as elements close; keeps no tree.
+
+    ``start`` and ``end`` run once per element, so the ``<testcase>`` work is
+    inlined there (one Python frame per callback); every other element goes
+    through the ``_start_other``/``_end_other`` dispatchers.
+    """
+
+    __slots__ = (
+        "path",
+        "run",
+        "collect",
+        "out",
+        "stack",
+        "suite",
+        "case",
+        "case_rank",
+        "case_props",
+        "attempts",
+        "attempt",
+        "text",
+        "property_name",
+        "root_seen",
+        "shared",
+        "durations",
+    )
 
     def __init__(self, path: Path, *, collect: bool) -> None:
         self.path = path
@@ -79,6 +110,7 @@ class _JUnitTarget:
         self.collect = collect
         self.out: list[SuiteResult] = []
         self.stack: list[_Suite] = []
+        self.suite: _Suite | None = None  # innermost open suite
         self.case: TestResult | None = None
         self.case_rank = 0
         self.case_props: list[tuple[str, str]] | None = None
@@ -87,16 +119,92 @@ class _JUnitTarget:
         self.text = TextCapture()
         self.property_name: str | None = None
         self.root_seen = False
-        # Caches bounded by the suite: class/file names and time texts repeat.
+        # One string object per distinct class, file, name or message, not one
+        # per test (large files repeat them thousands of times); and one
+        # parse per distinct time text.
         self.shared: dict[str, str] = {}
         self.durations: dict[str, float] = {}
 
     # -- expat callbacks ----------------------------------------------------------
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        if tag == "testcase":
-            self._start_case(attrib)
-        elif tag in _CAPTURED:
+        if tag != "testcase":
+            self._start_other(tag, attrib)
+            return
+        if self.case is not None:
+            raise ResultFileError(self.path, "<testcase> inside another <testcase>")
+        suite = self.suite
+        if suite is None:  # <testcase> straight under <testsuites>
+            suite = self._start_suite({"name": ""})
+        shared = self.shared
+        if len(shared) > _CACHE_LIMIT:
+            shared.clear()
+        get = attrib.get
+        name = get("name", "")
+        if len(name) < _SHARED_LENGTH:
+            name = shared.setdefault(name, name)
+        classname = get("classname") or None
+        if classname is not None:
+            classname = shared.setdefault(classname, classname)
+        file = get("file") or None
+        if file is None:
+            scope = suite.scope
+        else:
+            scope = file = shared.setdefault(file, file)
+        if classname is not None and classname != scope:
+            test_id = f"{scope}::{classname}::{name}" if scope else f"{classname}::{name}"
+        else:
+            test_id = f"{scope}::{name}" if scope else name
+        time = get("time")
+        if time:
+            durations = self.durations
+            duration = durations.get(time)
+            if duration is None:  # first time this exact text is seen
+                if len(durations) > _CACHE_LIMIT:
+                    durations.clear()
+                duration = durations[time] = parse_seconds(time)
+        else:
+            duration = 0.0
+        line = get("line")
+        case = self.case = TestResult(
+            test_id,
+            name,
+            _PASSED,
+            duration,
+            classname,
+            file,
+            int(line) if line is not None and line.isdecimal() else None,
+        )
+        self.case_rank = 0
+        status = get("status")
+        if status is not None and status.lower() in _NOT_RUN:
+            case.status = _SKIPPED
+            self.case_rank = 1
+
+    def end(self, tag: str) -> None:
+        if tag != "testcase":
+            self._end_other(tag)
+            return
+        case = self.case
+        suite = self.suite
+        if case is None or suite is None:  # pragma: no cover - start refuses nesting
+            return
+        self.case = None
+        if (
+            case.line is not None  # may be followed by its reruns
+            or suite.pending
+            or self.attempts is not None
+            or self.case_props is not None
+            or case.stdout is not None
+        ):
+            self._end_case(suite, case)
+        elif self.collect:
+            suite.model.tests.append(case)
+        else:
+            self.out.append((suite.model, case))
+
+    def _start_other(self, tag: str, attrib: dict[str, str]) -> None:
+        if tag in _CAPTURED:
             self.text.push()
         elif self.case is not None:
             self._start_in_case(tag, attrib)
@@ -114,10 +222,8 @@ class _JUnitTarget:
             self.run.duration = parse_seconds(attrib.get("time"))
             self.run.started_at = parse_timestamp(attrib.get("timestamp"))
 
-    def end(self, tag: str) -> None:
-        if tag == "testcase":
-            self._end_case()
-        elif tag in _CAPTURED:
+    def _end_other(self, tag: str) -> None:
+        if tag in _CAPTURED:
             self._end_output(tag, self.text.pop())
         elif tag == "property":
             self._end_property()
@@ -135,75 +241,40 @@ class _JUnitTarget:
 
     # -- suites -------------------------------------------------------------------
 
-    def _start_suite(self, attrib: dict[str, str]) -> None:
+    def _start_suite(self, attrib: dict[str, str]) -> _Suite:
         if not self.root_seen:
             self.root_seen = True
             self.run.duration = parse_seconds(attrib.get("time"))
             self.run.started_at = parse_timestamp(attrib.get("timestamp"))
-        if self.stack:
-            parent = self.stack[-1]
+        parent = self.suite
+        if parent is not None:
             parent.container = True
             self._flush(parent)
-        suite = TestSuite(
-            name=attrib.get("name", ""),
-            file=attrib.get("file") or attrib.get("filepath"),
-            duration=parse_seconds(attrib.get("time")),
-            started_at=parse_timestamp(attrib.get("timestamp")),
+        suite = _Suite(
+            TestSuite(
+                name=attrib.get("name", ""),
+                file=attrib.get("file") or attrib.get("filepath"),
+                duration=parse_seconds(attrib.get("time")),
+                started_at=parse_timestamp(attrib.get("timestamp")),
+            )
         )
-        self.stack.append(_Suite(suite))
+        self.stack.append(suite)
+        self.suite = suite
         if self.collect:  # a streamer keeps no suites, so memory stays flat
-            self.run.suites.append(suite)
+            self.run.suites.append(suite.model)
+        return suite
 
     def _end_suite(self) -> None:
-        state = self.stack.pop()
-        self._flush(state)
-        if len(self.shared) > _CACHE_LIMIT or len(self.durations) > _CACHE_LIMIT:
-            self.shared.clear()
-            self.durations.clear()
-        if self.collect and state.container and not state.emitted:
+        stack = self.stack
+        suite = stack.pop()
+        self.suite = stack[-1] if stack else None
+        self._flush(suite)
+        if self.collect and suite.container and not suite.model.tests:
             # A pure grouping level (PHPUnit, Jenkins): its tests live in the
             # nested suites, so it would only add an empty suite.
-            self.run.suites.remove(state.model)
+            self.run.suites.remove(suite.model)
 
-    def _start_case(self, attrib: dict[str, str]) -> None:
-        # The hot path: runs once per test case, so it avoids helper calls.
-        if not self.stack:  # <testcase> straight under <testsuites>
-            self._start_suite({"name": ""})
-        scope = self.stack[-1].model.name
-        name = attrib.get("name", "")
-        classname = attrib.get("classname") or None
-        if classname is not None:
-            # One string per class, not one per test: a large saving on big files.
-            classname = self.shared.setdefault(classname, classname)
-        file = attrib.get("file") or None
-        if file:
-            scope = file = self.shared.setdefault(file, file)
-        if classname and classname != scope:
-            test_id = f"{scope}::{classname}::{name}" if scope else f"{classname}::{name}"
-        else:
-            test_id = f"{scope}::{name}" if scope else name
-        time = attrib.get("time")
-        if time:
-            duration = self.durations.get(time, -1.0)
-            if duration < 0.0:  # first time this exact text is seen
-                duration = self.durations[time] = parse_seconds(time)
-        else:
-            duration = 0.0
-        line = attrib.get("line")
-        self.case = TestResult(
-            test_id,
-            name,
-            _PASSED,
-            duration,
-            classname,
-            file,
-            int(line) if line and line.isdigit() else None,
-        )
-        self.case_rank = 0
-        status = attrib.get("status")
-        if status is not None and status.lower() in _NOT_RUN:
-            self.case.status = Status.SKIPPED
-            self.case_rank = 1
+    # -- test cases ---------------------------------------------------------------
 
     def _start_in_case(self, tag: str, attrib: dict[str, str]) -> None:
         case = self.case
@@ -216,14 +287,14 @@ class _JUnitTarget:
             if rank > self.case_rank:
                 self.case_rank = rank
                 case.status = outcome
-                case.message = clean_text(attrib.get("message"))
+                case.message = self._short(clean_text(attrib.get("message")))
                 case.traceback = None
             self.text.push()
         elif tag in _RETRIES:
             self.attempt = Attempt(
                 _RETRIES[tag],
                 parse_seconds(attrib.get("time")),
-                message=clean_text(attrib.get("message")),
+                message=self._short(clean_text(attrib.get("message"))),
             )
             if self.attempts is None:
                 self.attempts = []
@@ -244,12 +315,19 @@ class _JUnitTarget:
                 if outcome is not Status.SKIPPED:
                     case.traceback = text
                 if case.message is None and text:
-                    case.message = text.lstrip().split("\n", 1)[0].strip() or None
+                    first_line = text.lstrip().split("\n", 1)[0].strip()
+                    case.message = self._short(first_line or None)
         elif tag in _RETRIES:
             text = clean_text(self.text.pop().strip())
             if self.attempt is not None and self.attempt.traceback is None:
                 self.attempt.traceback = text
             self.attempt = None
+
+    def _short(self, text: str | None) -> str | None:
+        """``text``, as the shared copy when it is short (messages repeat)."""
+        if text is None or len(text) >= _SHARED_LENGTH:
+            return text
+        return self.shared.setdefault(text, text)
 
     def _end_output(self, tag: str, text: str) -> None:
         if tag == "stackTrace":
@@ -258,29 +336,26 @@ class _JUnitTarget:
             return
         target: TestResult | Attempt | TestSuite | None = self.attempt or self.case
         if target is None:
-            if not self.stack:
+            if self.suite is None:
                 return
-            target = self.stack[-1].model
+            target = self.suite.model
         value = clean_text(text.strip("\r\n"))
         if tag == "system-out":
             target.stdout = value
         else:
             target.stderr = value
 
-    def _end_case(self) -> None:
-        case = self.case
-        assert case is not None
-        self.case = None
+    def _end_case(self, suite: _Suite, case: TestResult) -> None:
+        """A test case that may be a rerun, or carries attempts or attachments."""
         if self.attempts:
             case.attempts = tuple(self.attempts)
-            self.attempts = None
+        self.attempts = None
         if self.case_props:
             case.properties = tuple(self.case_props)
-            self.case_props = None
             case.attachments = _attachments(case)
         elif case.stdout and "[[ATTACHMENT|" in case.stdout:
             case.attachments = _attachments(case)
-        suite = self.stack[-1]
+        self.case_props = None
         pending = suite.pending
         if pending:
             first = pending[0]
@@ -299,28 +374,23 @@ class _JUnitTarget:
                 return
             self._flush(suite)
         if case.line is None:
-            suite.emitted = True
-            if self.collect:
-                suite.model.tests.append(case)
-            else:
-                self.out.append((suite.model, case))
+            self._emit(suite, case)
         else:  # may be followed by its retries
             pending.append(case)
+
+    def _emit(self, suite: _Suite, result: TestResult) -> None:
+        if self.collect:
+            suite.model.tests.append(result)
+        else:
+            self.out.append((suite.model, result))
 
     def _flush(self, suite: _Suite) -> None:
         pending = suite.pending
         if not pending:
             return
-        if len(pending) == 1:
-            result = pending[0]
-        else:
-            result = _merge_retries(pending)
+        result = pending[0] if len(pending) == 1 else _merge_retries(pending)
         pending.clear()
-        suite.emitted = True
-        if self.collect:
-            suite.model.tests.append(result)
-        else:
-            self.out.append((suite.model, result))
+        self._emit(suite, result)
 
     # -- properties ---------------------------------------------------------------
 
@@ -337,8 +407,8 @@ class _JUnitTarget:
             if self.case_props is None:
                 self.case_props = []
             self.case_props.append((name, value))
-        elif self.stack:
-            suite = self.stack[-1].model
+        elif self.suite is not None:
+            suite = self.suite.model
             suite.properties = (*suite.properties, (name, value))
         else:
             self.run.environment[name] = value
@@ -407,6 +477,27 @@ def stream(path: Path) -> Iterator[SuiteResult]:
 def read(path: Path) -> TestRun:
     """Read a whole JUnit XML file into a run."""
     target = _JUnitTarget(path, collect=True)
-    for _ in feed(path, target):
-        pass
+    with _cyclic_gc_paused():
+        for _ in feed(path, target):
+            pass
     return target.close()
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a whole file is read.
+
+    Results form no reference cycles, but every one is a tracked object, and
+    with hundreds of thousands of them accumulating the collector's full
+    passes take a third of the reading time. No caller code runs inside;
+    reference counting still frees everything else, and the previous state
+    is restored even on error.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

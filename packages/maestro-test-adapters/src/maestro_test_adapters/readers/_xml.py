@@ -22,13 +22,8 @@ from typing import BinaryIO, Final, Protocol
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ErrorString, ExpatError, ParserCreate, XMLParserType
 
-# defusedxml ships no type information (types-defusedxml would provide it).
-from defusedxml import (  # type: ignore[import-untyped]
-    DTDForbidden,
-    EntitiesForbidden,
-    ExternalReferenceForbidden,
-)
-from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyped]
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
 
 from maestro_test_adapters.readers._base import ResultFileError
 
@@ -185,6 +180,10 @@ def feed(path: Path, target: XMLTarget) -> Iterator[None]:
                 parser.Parse(b"", True)
             except ExpatError as exc:
                 raise _parse_error(path, exc) from None
+            except ResultFileError as exc:  # raised by the target: say where
+                if exc.line is not None:
+                    raise
+                raise ResultFileError(path, exc.reason, line=parser.CurrentLineNumber) from None
             except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
                 # pragma: no cover - read_prolog refuses these first
                 raise _refused(path, exc) from None

@@ -1,0 +1,87 @@
+"""JUnit XML reader: the edges of its fast path."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from maestro_test_adapters import ResultFileError, Status, iter_results, read_results
+
+
+def write(tmp_path: Path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def gc_state() -> Iterator[None]:
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("gc_state")
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_leaves_the_garbage_collector_as_it_was(tmp_path: Path, enabled: bool) -> None:
+    good = write(tmp_path, "good.xml", '<testsuite name="s"><testcase name="a"/></testsuite>')
+    cut = write(tmp_path, "cut.xml", '<testsuite name="s"><testcase name="a"/>')
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    assert read_results(good).totals.total == 1
+    assert gc.isenabled() is enabled
+    with pytest.raises(ResultFileError, match="cut.xml"):
+        read_results(cut)
+    assert gc.isenabled() is enabled
+
+
+def test_a_testcase_inside_a_testcase_is_an_error_with_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "nested.xml",
+        '<testsuite name="s">\n<testcase name="a">\n<testcase name="b"/>\n</testcase>\n'
+        "</testsuite>",
+    )
+    with pytest.raises(ResultFileError) as caught:
+        read_results(path)
+    assert str(caught.value) == f"{path}:3: <testcase> inside another <testcase>"
+
+
+def test_a_line_that_is_not_a_decimal_number_is_left_out(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lines.xml",
+        '<testsuite name="s"><testcase name="a" file="t.py" line="\u00b2"/>'
+        '<testcase name="b" file="t.py" line="12"/><testcase name="c" line=""/></testsuite>',
+    )
+    assert [result.line for result in read_results(path).iter_results()] == [None, 12, None]
+
+
+def test_results_read_and_streamed_are_equal_with_shared_names(tmp_path: Path) -> None:
+    suites = "".join(
+        f'<testsuite name="pkg.Suite{s}" time="1">'
+        f'<testcase classname="pkg.Suite{s}" name="test_same" time="0.5"/>'
+        f'<testcase classname="pkg.Suite{s}" name="test_fails" time="0,25">'
+        '<failure message="boom">trace</failure></testcase>'
+        "</testsuite>"
+        for s in range(3)
+    )
+    path = write(tmp_path, "many.xml", f"<testsuites>{suites}</testsuites>")
+    run = read_results(path)
+    results = list(run.iter_results())
+    assert [r.test_id for r in results[:2]] == ["pkg.Suite0::test_same", "pkg.Suite0::test_fails"]
+    assert [(r.status, r.duration, r.message) for r in results[1::2]] == [
+        (Status.FAILED, 0.25, "boom")
+    ] * 3
+    # Repeated names and messages are kept once, not once per result.
+    assert results[0].name is results[2].name is results[4].name
+    assert results[1].message is results[3].message
+    assert [result for _, result in iter_results(path)] == results
