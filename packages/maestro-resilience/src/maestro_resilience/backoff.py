@@ -13,6 +13,8 @@ import random
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
+from ._validate import check_seconds
+
 __all__ = [
     "Backoff",
     "ConstantBackoff",
@@ -54,11 +56,6 @@ class Jitter(enum.StrEnum):
     EQUAL = "equal"
 
 
-def _check_delay(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-
-
 class ExponentialBackoff:
     """Delays ``initial * multiplier**n`` capped at ``max_delay``, with jitter.
 
@@ -89,11 +86,9 @@ class ExponentialBackoff:
         jitter: Jitter | str = Jitter.FULL,
         rng: random.Random | None = None,
     ) -> None:
-        _check_delay("initial", initial)
-        _check_delay("max_delay", max_delay)
-        if not (
-            isinstance(multiplier, int | float) and math.isfinite(multiplier) and multiplier >= 1
-        ):
+        check_seconds("initial", initial)
+        check_seconds("max_delay", max_delay)
+        if not (isinstance(multiplier, int | float) and 1 <= multiplier < math.inf):
             raise ValueError(f"multiplier must be a finite number >= 1, got {multiplier!r}")
         if max_delay < initial:
             raise ValueError(f"max_delay ({max_delay!r}) must be >= initial ({initial!r})")
@@ -158,8 +153,8 @@ class DecorrelatedJitterBackoff:
         max_delay: float = 30.0,
         rng: random.Random | None = None,
     ) -> None:
-        _check_delay("initial", initial)
-        _check_delay("max_delay", max_delay)
+        check_seconds("initial", initial)
+        check_seconds("max_delay", max_delay)
         if initial <= 0:
             raise ValueError(f"initial must be > 0 for decorrelated jitter, got {initial!r}")
         if max_delay < initial:
@@ -190,7 +185,7 @@ class ConstantBackoff:
     __slots__ = ("delay",)
 
     def __init__(self, delay: float = 1.0) -> None:
-        _check_delay("delay", delay)
+        check_seconds("delay", delay)
         self.delay = float(delay)
 
     def __repr__(self) -> str:

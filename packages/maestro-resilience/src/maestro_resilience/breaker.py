@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -13,6 +12,7 @@ from typing import Any
 
 from ._clock import Clock
 from ._policy import P, Policy, R, _Counter, _name_of
+from ._validate import check_fraction, check_int, check_seconds, exception_types
 from .errors import CircuitOpenError
 from .window import CountWindow, TimeWindow, _CountTracker, _TimeTracker
 
@@ -114,30 +114,6 @@ class BreakerMetrics:
         return self.successes + self.failures + self.ignored
 
 
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def _check_rate(name: str, value: object) -> None:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
-        raise ValueError(f"{name} must be a fraction in (0, 1] (e.g. 0.5 for 50 %), got {value!r}")
-
-
-def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
-
-
-def _exception_types(name: str, value: object) -> tuple[type[BaseException], ...]:
-    types = value if isinstance(value, tuple) else (value,)
-    if not all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
-        raise ValueError(f"{name} must be an exception class or a tuple of them, got {value!r}")
-    return types
-
-
 class CircuitBreaker(Policy):
     """Reject calls to a failing dependency until it had time to recover.
 
@@ -222,16 +198,16 @@ class CircuitBreaker(Policy):
         clock: Clock = time.monotonic,
     ) -> None:
         if failure_threshold is not None:
-            _check_int("failure_threshold", failure_threshold, 1)
-        _check_seconds("reset_timeout", reset_timeout, allow_zero=True)
-        _check_int("half_open_max_calls", half_open_max_calls, 1)
-        _check_int("success_threshold", success_threshold, 1)
-        _check_int("minimum_calls", minimum_calls, 1)
+            check_int("failure_threshold", failure_threshold)
+        check_seconds("reset_timeout", reset_timeout)
+        check_int("half_open_max_calls", half_open_max_calls)
+        check_int("success_threshold", success_threshold)
+        check_int("minimum_calls", minimum_calls)
         if failure_rate_threshold is not None:
-            _check_rate("failure_rate_threshold", failure_rate_threshold)
+            check_fraction("failure_rate_threshold", failure_rate_threshold)
         if slow_call_duration is not None:
-            _check_seconds("slow_call_duration", slow_call_duration, allow_zero=False)
-        _check_rate("slow_call_rate_threshold", slow_call_rate_threshold)
+            check_seconds("slow_call_duration", slow_call_duration, allow_zero=False)
+        check_fraction("slow_call_rate_threshold", slow_call_rate_threshold)
         if window is not None and not isinstance(window, CountWindow | TimeWindow):
             raise ValueError(f"window must be a CountWindow or a TimeWindow, got {window!r}")
         if (
@@ -252,8 +228,8 @@ class CircuitBreaker(Policy):
         self.slow_call_duration = slow_call_duration
         self.slow_call_rate_threshold = slow_call_rate_threshold
         self.minimum_calls = minimum_calls
-        self.failure_on = _exception_types("failure_on", failure_on)
-        self.ignore = _exception_types("ignore", ignore)
+        self.failure_on = exception_types("failure_on", failure_on, allow_empty=True)
+        self.ignore = exception_types("ignore", ignore, allow_empty=True)
         self._clock = clock
         self._timed = slow_call_duration is not None  # only then is every call timed
         self._listeners: list[Callable[[StateChange], object]] = list(listeners)

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from ._policy import P, Policy, R, _Counter
+from ._validate import check_int, check_seconds
 from .errors import BulkheadFullError
 
 __all__ = ["Bulkhead", "BulkheadMetrics"]
@@ -112,18 +113,9 @@ class Bulkhead(Policy):
     def __init__(
         self, max_concurrent: int = 10, max_wait: float | None = 0.0, *, name: str = "bulkhead"
     ) -> None:
-        if (
-            not isinstance(max_concurrent, int)
-            or isinstance(max_concurrent, bool)
-            or max_concurrent < 1
-        ):
-            raise ValueError(f"max_concurrent must be an int >= 1, got {max_concurrent!r}")
-        if max_wait is not None and not (
-            isinstance(max_wait, int | float) and not math.isnan(max_wait) and max_wait >= 0
-        ):
-            raise ValueError(
-                f"max_wait must be seconds >= 0, or None to wait forever, got {max_wait!r}"
-            )
+        check_int("max_concurrent", max_concurrent)
+        if max_wait is not None and max_wait != math.inf:
+            check_seconds("max_wait", max_wait, hint=", or None to wait forever")
         self.max_concurrent = max_concurrent
         self.max_wait = None if max_wait is None or math.isinf(max_wait) else float(max_wait)
         self.name = name

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from ._policy import P, Policy, R, _Counter, _name_of
+from ._validate import exception_types
 
 __all__ = ["Fallback", "fallback"]
 
@@ -42,13 +43,7 @@ class Fallback(Policy):
             raise ValueError(
                 f"handler must be callable (it receives the exception), got {handler!r}"
             )
-        types = on if isinstance(on, tuple) else (on,)
-        if not types or not all(
-            isinstance(t, type) and issubclass(t, BaseException) for t in types
-        ):
-            raise ValueError(
-                f"on must be an exception class or a non-empty tuple of them, got {on!r}"
-            )
+        types = exception_types("on", on)
         self.value = value
         self.handler = handler
         self.on = types

@@ -13,6 +13,7 @@ from typing import Any
 
 from ._clock import AsyncSleep, Clock, Sleep
 from ._policy import P, Policy, R
+from ._validate import check_int, check_positive, check_seconds
 from .errors import RateLimitExceeded
 
 __all__ = ["RateLimiter", "RateLimiterMetrics"]
@@ -41,17 +42,6 @@ class RateLimiterMetrics:
     acquired: int
     rejected: int
     waited: int
-
-
-def _positive(name: str, value: object) -> float:
-    if not (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    ):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 class RateLimiter(Policy):
@@ -100,16 +90,12 @@ class RateLimiter(Policy):
         sleep: Sleep = time.sleep,
         async_sleep: AsyncSleep = asyncio.sleep,
     ) -> None:
-        rate = _positive("rate", rate)
-        per = _positive("per", per)
+        rate = check_positive("rate", rate, hint=" (tokens per period)")
+        per = check_seconds("per", per, allow_zero=False)
         if burst is None:
             burst = max(1, math.ceil(rate))
-        if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1:
-            raise ValueError(f"burst must be an int >= 1 (bucket size), got {burst!r}")
-        if not (
-            isinstance(max_wait, int | float) and not isinstance(max_wait, bool) and max_wait >= 0
-        ):
-            raise ValueError(f"max_wait must be seconds >= 0, got {max_wait!r}")
+        check_int("burst", burst, hint=" (bucket size)")
+        check_seconds("max_wait", max_wait)
         self.rate = rate
         self.per = per
         self.burst = burst

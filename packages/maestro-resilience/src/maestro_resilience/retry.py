@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from . import _clock
 from ._clock import AsyncSleep, Clock, Sleep
 from ._policy import P, Policy, R, _Counter, _name_of
+from ._validate import check_int, check_seconds, exception_types
 from .backoff import Backoff, ExponentialBackoff
 from .errors import RetryExhaustedError
 
@@ -175,22 +176,11 @@ class Retry(Policy):
     ) -> None:
         if callable(max_attempts):
             raise TypeError("retry must be called before decorating: write @retry() or @retry(...)")
-        if max_attempts is not None and (
-            not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1
-        ):
-            raise ValueError(
-                "max_attempts must be an int >= 1 (1 means no retry) or None for no limit, "
-                f"got {max_attempts!r}"
-            )
-        if max_total_time is not None and not max_total_time > 0:
-            raise ValueError(f"max_total_time must be > 0 seconds or None, got {max_total_time!r}")
-        types = on if isinstance(on, tuple) else (on,)
-        if not types or not all(
-            isinstance(t, type) and issubclass(t, BaseException) for t in types
-        ):
-            raise ValueError(
-                f"on must be an exception class or a non-empty tuple of them, got {on!r}"
-            )
+        if max_attempts is not None:
+            check_int("max_attempts", max_attempts, hint=" (1 means no retry) or None for no limit")
+        if max_total_time is not None:
+            check_seconds("max_total_time", max_total_time, allow_zero=False, hint=" or None")
+        types = exception_types("on", on)
         if backoff is not None and not isinstance(backoff, Backoff):
             raise ValueError(
                 "backoff must have a delays() method (see maestro_resilience.backoff), "

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import math
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from ._policy import P, Policy, R, _Counter, _name_of
+from ._validate import check_seconds
 from .errors import CallTimeoutError
 
 __all__ = ["Timeout", "TimeoutMetrics", "timeout"]
@@ -63,14 +63,7 @@ class Timeout(Policy):
     def __init__(self, seconds: float, *, name: str | None = None) -> None:
         if callable(seconds):
             raise TypeError("timeout needs a duration: write @timeout(seconds=...)")
-        if not (
-            isinstance(seconds, int | float)
-            and not isinstance(seconds, bool)
-            and math.isfinite(seconds)
-        ):
-            raise ValueError(f"seconds must be a finite number > 0, got {seconds!r}")
-        if seconds <= 0:
-            raise ValueError(f"seconds must be > 0, got {seconds!r}")
+        check_seconds("seconds", seconds, allow_zero=False)
         self.seconds = float(seconds)
         self.name = name
         self._lock = threading.Lock()

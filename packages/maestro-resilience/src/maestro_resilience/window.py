@@ -6,7 +6,7 @@ its own counts.
 
 from __future__ import annotations
 
-import math
+from ._validate import check_int, check_seconds
 
 __all__ = ["CountWindow", "TimeWindow"]
 
@@ -24,10 +24,7 @@ class CountWindow:
     __slots__ = ("size",)
 
     def __init__(self, size: int = 100) -> None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ValueError(
-                f"size must be an int >= 1 (number of calls in the window), got {size!r}"
-            )
+        check_int("size", size, hint=" (number of calls in the window)")
         self.size = size
 
     def __repr__(self) -> str:
@@ -51,10 +48,8 @@ class TimeWindow:
     __slots__ = ("buckets", "seconds")
 
     def __init__(self, seconds: float = 60.0, buckets: int = 10) -> None:
-        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
-            raise ValueError(f"seconds must be a finite duration > 0, got {seconds!r}")
-        if not isinstance(buckets, int) or isinstance(buckets, bool) or buckets < 1:
-            raise ValueError(f"buckets must be an int >= 1, got {buckets!r}")
+        check_seconds("seconds", seconds, allow_zero=False)
+        check_int("buckets", buckets)
         self.seconds = float(seconds)
         self.buckets = buckets
 
