@@ -587,56 +587,46 @@ class AuditLogger:
 
     def _commit(self, pending: _Pending) -> tuple[AuditEvent, int]:
         """Sequence, seal, write and fan out one event. Called with the mutex held."""
+        action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         file = self._file
+        locked = file if file is not None and file.shared else None
         if file is None:
             seq, previous = self._next_seq, self._previous
-            event, line, position = self._seal_and_write(pending, file, seq, previous)
-        elif file.shared:
-            seq, previous = file.begin()  # locks the file and reads another writer's head
-            try:
-                event, line, position = self._seal_and_write(pending, file, seq, previous)
-            finally:
-                file.end()  # before the sinks: they may be slow, other processes wait
+        elif locked is not None:
+            seq, previous = locked.begin()  # locks the file and reads another writer's head
         else:
             seq, previous = file.next_seq, file.previous
-            event, line, position = self._seal_and_write(pending, file, seq, previous)
-        if self._sinks:
-            self._fan_out(event, line)
-        if self._checkpoints is not None and seq % self._checkpoints.every == 0:
-            self._write_checkpoint(seq, line[-67:-3])
-        return event, position
-
-    def _seal_and_write(
-        self, pending: _Pending, file: JsonlLog | None, seq: int, previous: bytes
-    ) -> tuple[AuditEvent, bytes, int]:
-        action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
-        recorded = self._timestamp()
-        self._counter += 1
-        event_id = f"{self._id_prefix}{self._counter:012x}"
-        when = when or recorded
-        body = (
-            f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'.encode()
-            + fields
-            + self._source_bytes
-        )
-        keyed = self._keyed_state  # inlined MAC: one call less per event
-        if keyed is not None:
-            state = keyed()
-            state.update(previous + body)
-            value = hexlify(state.digest())
-        else:
-            value = self._mac(previous + body)
-        line = body + b',"chain":"' + value + b'"}\n'
-        position = 0
-        if file is None:
-            self._next_seq, self._previous = seq + 1, value
-        elif (buffer := file.fast_buffer) is not None:
-            file.next_seq, file.previous = seq + 1, value
-            buffer.append(line)
-            if len(buffer) >= file.spill_at:
-                file.spill()
-        else:
-            position = file.commit(line, seq + 1, value)
+        try:
+            recorded = self._timestamp()
+            self._counter += 1
+            event_id = f"{self._id_prefix}{self._counter:012x}"
+            when = when or recorded
+            body = (
+                f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'.encode()
+                + fields
+                + self._source_bytes
+            )
+            keyed = self._keyed_state  # inlined MAC: one call less per event
+            if keyed is not None:
+                state = keyed()
+                state.update(previous + body)
+                value = hexlify(state.digest())
+            else:
+                value = self._mac(previous + body)
+            line = body + b',"chain":"' + value + b'"}\n'
+            position = 0
+            if file is None:
+                self._next_seq, self._previous = seq + 1, value
+            elif (buffer := file.fast_buffer) is not None:
+                file.next_seq, file.previous = seq + 1, value
+                buffer.append(line)
+                if len(buffer) >= file.spill_at:
+                    file.spill()
+            else:
+                position = file.commit(line, seq + 1, value)
+        finally:
+            if locked is not None:
+                locked.end()  # before the sinks, which may be slow
         event: AuditEvent = _new_tuple(  # AuditEvent._make without the extra calls
             AuditEvent,
             (
@@ -656,7 +646,11 @@ class AuditLogger:
                 value.decode(),
             ),
         )
-        return event, line, position
+        if self._sinks:
+            self._fan_out(event, line)
+        if self._checkpoints is not None and seq % self._checkpoints.every == 0:
+            self._write_checkpoint(seq, value)
+        return event, position
 
     def _fan_out(self, event: AuditEvent, line: bytes) -> None:
         failures = []
