@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from maestro_resilience import Bulkhead, BulkheadFullError
+from maestro_resilience import Bulkhead, BulkheadFullError, BulkheadMetrics
 
 
 def test_rejects_at_once_when_full_and_max_wait_is_zero() -> None:
@@ -50,7 +50,9 @@ def test_a_thread_gives_up_after_max_wait() -> None:
         with pytest.raises(BulkheadFullError) as caught:
             bulkhead.acquire()
     assert caught.value.max_wait == 0.05
-    assert bulkhead.metrics == bulkhead.metrics.__class__(1, 0, 0, 1, 1)
+    assert bulkhead.metrics == BulkheadMetrics(
+        max_concurrent=1, active=0, waiting=0, accepted=1, rejected=1
+    )
 
 
 def test_release_without_acquire_is_an_error() -> None:
