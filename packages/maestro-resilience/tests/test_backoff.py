@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maestro_resilience import (
+    Backoff,
     ConstantBackoff,
     DecorrelatedJitterBackoff,
     ExponentialBackoff,
@@ -26,8 +28,8 @@ seeds = st.integers(min_value=0, max_value=2**32)
 counts = st.integers(min_value=1, max_value=200)
 
 
-def take(schedule: object, n: int) -> list[float]:
-    return list(itertools.islice(schedule.delays(), n))  # type: ignore[attr-defined]
+def take(schedule: Backoff, n: int) -> list[float]:
+    return list(itertools.islice(schedule.delays(), n))
 
 
 @given(initial=seconds, extra=seconds, multiplier=multipliers, n=counts)
@@ -140,6 +142,6 @@ def test_retry_never_sleeps_past_its_budget(
         (lambda: ConstantBackoff(-0.1), "delay"),
     ],
 )
-def test_bad_schedules_name_the_parameter(factory: object, parameter: str) -> None:
+def test_bad_schedules_name_the_parameter(factory: Callable[[], Backoff], parameter: str) -> None:
     with pytest.raises(ValueError, match=parameter):
-        factory()  # type: ignore[operator]
+        factory()

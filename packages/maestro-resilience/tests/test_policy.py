@@ -5,10 +5,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+from collections.abc import Callable
 
 import pytest
 
-from maestro_resilience import Bulkhead, CircuitBreaker, fallback, pipeline, retry, timeout
+from maestro_resilience import (
+    Bulkhead,
+    CircuitBreaker,
+    Policy,
+    fallback,
+    pipeline,
+    retry,
+    timeout,
+)
 
 POLICIES = [
     pytest.param(lambda: retry(max_attempts=2), id="retry"),
@@ -33,8 +42,8 @@ async def add(x: int, y: int) -> int:
 
 
 @pytest.mark.parametrize("make", POLICIES)
-def test_async_callables_are_detected_in_every_form(make: object) -> None:
-    policy = make()  # type: ignore[operator]
+def test_async_callables_are_detected_in_every_form(make: Callable[[], Policy]) -> None:
+    policy = make()
     for fn, args, expected in [
         (add, (1, 2), 3),
         (functools.partial(add, 10), (5,), 15),
@@ -46,8 +55,8 @@ def test_async_callables_are_detected_in_every_form(make: object) -> None:
 
 
 @pytest.mark.parametrize("make", POLICIES)
-def test_sync_functions_stay_sync_and_keep_metadata(make: object) -> None:
-    policy = make()  # type: ignore[operator]
+def test_sync_functions_stay_sync_and_keep_metadata(make: Callable[[], Policy]) -> None:
+    policy = make()
 
     def multiply(x: int, y: int = 2) -> int:
         """Multiply."""
