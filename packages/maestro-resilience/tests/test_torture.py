@@ -156,3 +156,66 @@ def test_threads_and_tasks_hammering_one_breaker_and_one_bulkhead() -> None:
     assert h.accepted == ran + b.rejected
     assert h.rejected == seen.outcomes["rejected by bulkhead"]
     assert (h.active, h.waiting) == (0, 0)
+
+
+def test_half_open_probe_limit_holds_under_contention_counted_inside_the_function() -> None:
+    # The breaker is held half-open (probes always succeed but never enough to close), so
+    # every admitted call is a probe: the function itself counts how many run at once.
+    breaker = CircuitBreaker(reset_timeout=0.0, half_open_max_calls=PROBES, success_threshold=10**9)
+    breaker.open()
+    seen = Observed()
+    admitted = threading.Event()
+
+    def probe_body() -> None:
+        with seen.lock:
+            seen.inside += 1
+            seen.peak_inside = max(seen.peak_inside, seen.inside)
+        admitted.set()
+        time.sleep(0)
+        with seen.lock:
+            seen.inside -= 1
+
+    @breaker
+    def sync_probe() -> None:
+        probe_body()
+
+    @breaker
+    async def async_probe() -> None:
+        probe_body()
+        await asyncio.sleep(0)
+
+    def thread_worker() -> None:
+        for _ in range(CALLS_PER_THREAD):
+            try:
+                sync_probe()
+                seen.count("ok")
+            except CircuitOpenError:
+                seen.count("rejected")
+
+    async def task_worker() -> None:
+        for _ in range(CALLS_PER_TASK):
+            try:
+                await async_probe()
+                seen.count("ok")
+            except CircuitOpenError:
+                seen.count("rejected")
+
+    async def all_tasks() -> None:
+        await asyncio.gather(*(task_worker() for _ in range(TASKS)))
+
+    workers = [threading.Thread(target=thread_worker) for _ in range(THREADS)]
+    workers.append(threading.Thread(target=lambda: asyncio.run(all_tasks())))
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not [w for w in workers if w.is_alive()], "deadlock: a worker never finished"
+
+    assert admitted.is_set()
+    assert 1 <= seen.peak_inside <= PROBES
+    assert seen.outcomes["rejected"] > 0
+    metrics = breaker.metrics
+    assert metrics.state.value == "half_open"
+    assert metrics.successes == seen.outcomes["ok"]
+    assert metrics.rejected == seen.outcomes["rejected"]
+    assert metrics.probes_in_flight == 0
