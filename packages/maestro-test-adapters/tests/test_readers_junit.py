@@ -85,3 +85,13 @@ def test_results_read_and_streamed_are_equal_with_shared_names(tmp_path: Path) -
     assert results[0].name is results[2].name is results[4].name
     assert results[1].message is results[3].message
     assert [result for _, result in iter_results(path)] == results
+
+
+def test_a_located_last_case_straight_under_testsuites_is_kept(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "loose.xml",
+        '<testsuites><testcase name="a"/><testcase name="b" file="t.py" line="3"/></testsuites>',
+    )
+    assert [result.name for result in read_results(path).iter_results()] == ["a", "b"]
+    assert [result.name for _, result in iter_results(path)] == ["a", "b"]

@@ -235,6 +235,8 @@ class _JUnitTarget:
     def close(self) -> TestRun:
         if not self.root_seen:
             raise ResultFileError(self.path, "no <testsuites> or <testsuite> element")
+        for suite in self.stack:  # the suite opened for cases straight under <testsuites>
+            self._flush(suite)
         if not self.run.duration:  # go-junit-report and others leave the root untimed
             self.run.duration = sum(suite.duration for suite in self.run.suites)
         return self.run
@@ -472,6 +474,7 @@ def stream(path: Path) -> Iterator[SuiteResult]:
             yield from out
             out.clear()
     target.close()
+    yield from out
 
 
 def read(path: Path) -> TestRun:
