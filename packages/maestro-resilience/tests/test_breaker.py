@@ -382,6 +382,7 @@ def test_windowed_async_path_records_outcomes(fake: FakeClock) -> None:
         ({"failure_on": "ConnectionError"}, "failure_on"),
         ({"ignore": (ValueError, 3)}, "ignore"),
         ({"failure_threshold": None}, "could never open"),
+        ({"window": CountWindow(5), "minimum_calls": 6}, "minimum_calls"),
     ],
 )
 def test_bad_configuration_names_the_parameter(options: dict[str, Any], parameter: str) -> None:

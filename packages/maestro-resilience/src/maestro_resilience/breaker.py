@@ -210,6 +210,11 @@ class CircuitBreaker(Policy):
         check_fraction("slow_call_rate_threshold", slow_call_rate_threshold)
         if window is not None and not isinstance(window, CountWindow | TimeWindow):
             raise ValueError(f"window must be a CountWindow or a TimeWindow, got {window!r}")
+        if isinstance(window, CountWindow) and minimum_calls > window.size:
+            raise ValueError(
+                f"minimum_calls ({minimum_calls}) must not exceed the window size "
+                f"({window.size}), or the rates would never be judged"
+            )
         if (
             failure_threshold is None
             and failure_rate_threshold is None
