@@ -383,6 +383,7 @@ def test_windowed_async_path_records_outcomes(fake: FakeClock) -> None:
         ({"ignore": (ValueError, 3)}, "ignore"),
         ({"failure_threshold": None}, "could never open"),
         ({"window": CountWindow(5), "minimum_calls": 6}, "minimum_calls"),
+        ({"failure_rate_threshold": 0.5, "minimum_calls": 101}, "minimum_calls"),
     ],
 )
 def test_bad_configuration_names_the_parameter(options: dict[str, Any], parameter: str) -> None:

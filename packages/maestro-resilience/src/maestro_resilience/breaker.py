@@ -210,11 +210,6 @@ class CircuitBreaker(Policy):
         check_fraction("slow_call_rate_threshold", slow_call_rate_threshold)
         if window is not None and not isinstance(window, CountWindow | TimeWindow):
             raise ValueError(f"window must be a CountWindow or a TimeWindow, got {window!r}")
-        if isinstance(window, CountWindow) and minimum_calls > window.size:
-            raise ValueError(
-                f"minimum_calls ({minimum_calls}) must not exceed the window size "
-                f"({window.size}), or the rates would never be judged"
-            )
         if (
             failure_threshold is None
             and failure_rate_threshold is None
@@ -240,6 +235,11 @@ class CircuitBreaker(Policy):
         self._listeners: list[Callable[[StateChange], object]] = list(listeners)
         uses_window = failure_rate_threshold is not None or slow_call_duration is not None
         self.window = (window or CountWindow()) if uses_window else window
+        if isinstance(self.window, CountWindow) and minimum_calls > self.window.size:
+            raise ValueError(
+                f"minimum_calls ({minimum_calls}) must not exceed the window size "
+                f"({self.window.size}), or the rates would never be judged"
+            )
         self._tracker: _CountTracker | _TimeTracker | None = (
             self.window._tracker() if uses_window and self.window is not None else None
         )
