@@ -143,9 +143,11 @@ def serve_page(root: Path) -> str:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
-    )
+    class QuietServer(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a browser closing its connection early is not news
+
+    server = QuietServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -164,6 +166,9 @@ def cpu_model() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs per side (default 7)")
+    parser.add_argument(
+        "--only", action="append", metavar="SUITE", help="measure only this suite (repeatable)"
+    )
     args = parser.parse_args()
     if not BIN.is_dir():
         sys.exit(f"run `npm ci --prefix {JS}` first")
@@ -182,6 +187,8 @@ def main() -> None:
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for case in cases(scratch):
+            if args.only and case.name not in args.only:
+                continue
             m = measure(case, env, args.repeat)
             b, a = statistics.median(m.bare), statistics.median(m.adapted)
             own = statistics.median(m.own)
@@ -204,8 +211,8 @@ def _timing_run_process(*args: Any, **kwargs: Any) -> _process.ProcessOutcome:
 # Record how long the framework process itself took inside each adapter run,
 # so the adapter's own work (start, report reading, normalising) is measured
 # apart from the framework's noise.
-_run_process = _base.run_process
-_base.run_process = _timing_run_process  # type: ignore[assignment]
+_run_process = _process.run_process
+_base.run_process = _timing_run_process  # type: ignore[attr-defined]
 
 
 @dataclass
