@@ -1,0 +1,74 @@
+"""Re-render the template-owned files of packages whose folders are not clean.
+
+`copier update` is the normal way to carry a template change into a package, but it
+refuses to run while the package folder has uncommitted changes. This script renders
+each package from the committed template (``--vcs-ref`` = the current commit, so the
+recorded ``_commit`` is a real one) with its recorded answers, plus any ``--data``
+overrides, and copies over only the files the template owns.
+
+    uv run python scripts/rerender_packages.py [--data KEY=JSON] [PACKAGE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import yaml
+from copier import run_copy
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS = ".copier-answers.yml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("packages", nargs="*", help="package folder names (default: all)")
+    parser.add_argument("--data", action="append", default=[], metavar="KEY=JSON",
+                        help="override an answer (for the named packages)")
+    args = parser.parse_args(argv)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    package_owned = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
+    names = args.packages or sorted(p.parent.name for p in ROOT.glob(f"packages/*/{ANSWERS}"))
+    overrides = {}
+    for item in args.data:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
+    for name in names:
+        package = ROOT / "packages" / name
+        answers = yaml.safe_load((package / ANSWERS).read_text())
+        data = {k: v for k, v in answers.items() if not k.startswith("_")} | overrides
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rendered = Path(tmp) / name
+            run_copy(str(ROOT), str(rendered), data=data, defaults=True, unsafe=True,
+                     quiet=True, vcs_ref=commit)
+            for path in sorted(rendered.rglob("*")):
+                relative = path.relative_to(rendered).as_posix()
+                if path.is_dir() or any(fnmatch.fnmatch(relative, p) for p in package_owned):
+                    continue
+                target = package / relative
+                if relative == "pyproject.toml" and target.exists():
+                    # The version line belongs to the package.
+                    current = next(line for line in target.read_text().splitlines()
+                                   if line.startswith("version = "))
+                    text = "\n".join(current if line.startswith("version = ") else line
+                                     for line in path.read_text().splitlines()) + "\n"
+                    target.write_text(text)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        print(f"re-rendered {name} from template commit {commit[:7]}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
