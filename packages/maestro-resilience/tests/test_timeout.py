@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+import time
 
 import pytest
 
 from maestro_resilience import CallTimeoutError, ConstantBackoff, FakeClock, retry, timeout
+from maestro_resilience._workers import WORKERS
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -68,11 +70,32 @@ def test_sync_timeout_raises_and_the_worker_ends_when_the_function_returns() -> 
     assert policy.metrics.abandoned_running == 1  # the caveat: the function runs on
     release.set()
     assert finished.wait(timeout=10)
-    for thread in threading.enumerate():
-        if thread.name.startswith("maestro-timeout:"):
-            thread.join(timeout=10)
+    deadline = time.monotonic() + 10
+    while policy.metrics.abandoned_running and time.monotonic() < deadline:
+        time.sleep(0.001)  # the worker records the late return right after `finished`
     assert policy.metrics.abandoned_running == 0
-    assert not [t for t in threading.enumerate() if t.name.startswith("maestro-timeout:")]
+
+
+def test_sync_calls_reuse_parked_worker_threads() -> None:
+    policy = timeout(seconds=30)
+
+    @policy
+    def worker_thread() -> int:
+        return threading.get_ident()
+
+    def call_and_let_the_worker_park() -> int:
+        parked_before = max(WORKERS.parked(), 1)
+        ident = worker_thread()
+        deadline = time.monotonic() + 10
+        while WORKERS.parked() < parked_before and time.monotonic() < deadline:
+            time.sleep(0.001)  # the worker parks itself right after handing back the result
+        return ident
+
+    idents = [call_and_let_the_worker_park() for _ in range(50)]
+    assert threading.get_ident() not in idents
+    # 50 sequential calls, (almost) always the same parked thread; a worker of an
+    # earlier test that parks late may be picked up once or twice.
+    assert len(set(idents)) <= 3
 
 
 def test_sync_results_exceptions_and_context_variables_cross_the_thread() -> None:
@@ -150,3 +173,56 @@ def test_cancelling_the_caller_is_not_reported_as_a_timeout() -> None:
             await task
 
     asyncio.run(asyncio.wait_for(main(), 10))
+
+
+def test_concurrent_sync_calls_get_their_own_results_and_timeouts() -> None:
+    policy = timeout(seconds=0.5)  # generous: normal calls must never time out on a busy machine
+    release = threading.Event()
+
+    @policy
+    def echo(value: tuple[int, int], stuck: bool) -> tuple[int, int]:
+        if stuck:
+            release.wait(timeout=30)
+        return value
+
+    outcomes: dict[tuple[int, int], object] = {}
+    lock = threading.Lock()
+
+    def caller(index: int) -> None:
+        for n in range(100):
+            stuck = n % 50 == 0  # 2 stuck calls per thread
+            try:
+                result: object = echo((index, n), stuck)
+            except CallTimeoutError:
+                result = "timed out"
+            with lock:
+                outcomes[(index, n)] = result
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not [t for t in threads if t.is_alive()]
+    for (index, n), result in outcomes.items():
+        assert result == ("timed out" if n % 50 == 0 else (index, n))
+    assert len(outcomes) == 1600
+    assert policy.metrics.timeouts == 32
+    release.set()
+    deadline = time.monotonic() + 10
+    while policy.metrics.abandoned_running and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert policy.metrics.abandoned_running == 0
+
+
+def test_idle_workers_end_their_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_resilience import _workers
+
+    monkeypatch.setattr(_workers, "IDLE_SECONDS", 0.05)
+    ident = timeout(seconds=30)(threading.get_ident)()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not [t for t in threading.enumerate() if t.ident == ident]:
+            break
+        time.sleep(0.005)
+    assert not [t for t in threading.enumerate() if t.ident == ident]

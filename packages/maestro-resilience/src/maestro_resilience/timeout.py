@@ -8,10 +8,12 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ._policy import P, Policy, R, _Counter, _name_of
 from ._validate import check_seconds
+from ._workers import WORKERS
 from .errors import CallTimeoutError
 
 __all__ = ["Timeout", "TimeoutMetrics", "timeout"]
@@ -108,13 +110,7 @@ class Timeout(Policy):
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             count_call()
             outcome = _Outcome()
-            worker = threading.Thread(
-                target=run,
-                args=(outcome, contextvars.copy_context(), fn, args, kwargs),
-                name=f"maestro-timeout:{name}",
-                daemon=True,  # a function that never returns must not block interpreter exit
-            )
-            worker.start()
+            WORKERS.run(partial(run, outcome, contextvars.copy_context(), fn, args, kwargs))
             if not outcome.done.wait(seconds):
                 with self._lock:
                     if not outcome.done.is_set():
@@ -160,15 +156,15 @@ def timeout(seconds: float, *, name: str | None = None) -> Timeout:
 
     * ``async def`` functions are **cancelled** when the time is up
       (:func:`asyncio.timeout`), so their ``finally`` blocks run.
-    * Plain functions run in a fresh daemon worker thread while the caller
-      waits. Python cannot stop a thread, so on timeout **the function keeps
-      running in the background** until it returns (then the thread ends; no
-      thread is leaked past that point, see ``metrics.abandoned_running``).
-      Only use it for functions that eventually return and whose late side
-      effects are harmless, and prefer the library's own timeouts
-      (``socket``, ``requests``, ``subprocess``) where they exist. Each sync call
-      costs one thread start (about 0.1 ms). Context variables are copied
-      into the worker.
+    * Plain functions run in a daemon worker thread while the caller waits.
+      Python cannot stop a thread, so on timeout **the function keeps running
+      in the background** until it returns (``metrics.abandoned_running``
+      counts such calls); then its thread goes back to a small pool of parked
+      workers, which end after 30 s without work, so nothing is leaked. Only
+      use it for functions that eventually return and whose late side effects
+      are harmless, and prefer the library's own timeouts (``socket``,
+      ``requests``, ``subprocess``) where they exist. Context variables are
+      copied into the worker.
 
     Stack it inside :func:`~maestro_resilience.retry` for a per-attempt timeout.
 
