@@ -67,6 +67,7 @@ def sync_contenders() -> list[tuple[str, str, Callable[[int], int]]]:
         ("bulkhead", "maestro-resilience", mr.Bulkhead(max_concurrent=10)(work)),
         ("rate limiter", "maestro-resilience", mr.RateLimiter(rate=1e12, burst=10**9)(work)),
         ("fallback", "maestro-resilience", mr.fallback(value=0)(work)),
+        ("timeout (worker thread)", "maestro-resilience", mr.timeout(seconds=5.0)(work)),
         (
             "pipeline: retry + breaker + bulkhead",
             "maestro-resilience",
