@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from maestro_test_adapters import ResultFileError, Status, iter_results, read_results
+from maestro_test_adapters import ResultFileError, Status, TestResult, iter_results, read_results
 
 
 def write(tmp_path: Path, name: str, content: str) -> Path:
@@ -95,3 +95,20 @@ def test_a_located_last_case_straight_under_testsuites_is_kept(tmp_path: Path) -
     )
     assert [result.name for result in read_results(path).iter_results()] == ["a", "b"]
     assert [result.name for _, result in iter_results(path)] == ["a", "b"]
+
+
+def count_results() -> int:
+    return sum(isinstance(item, TestResult) for item in gc.get_objects())
+
+
+@pytest.mark.usefixtures("gc_state")
+def test_a_dropped_run_is_freed_without_the_cyclic_collector(tmp_path: Path) -> None:
+    cases = "".join(f'<testcase name="t{i}"/>' for i in range(100))
+    path = write(tmp_path, "r.xml", f'<testsuite name="s">{cases}</testsuite>')
+    gc.collect()
+    gc.disable()  # what is freed now is freed by reference counting alone
+    before = count_results()
+    run = read_results(path)
+    assert count_results() == before + 100
+    del run
+    assert count_results() == before

@@ -187,5 +187,12 @@ def feed(path: Path, target: XMLTarget) -> Iterator[None]:
             except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
                 # pragma: no cover - read_prolog refuses these first
                 raise _refused(path, exc) from None
+            finally:
+                # The handlers are the target's bound methods and the target
+                # holds the parser: without this, the cycle would keep the
+                # whole run alive until the cyclic collector found it.
+                parser.StartElementHandler = None
+                parser.EndElementHandler = None
+                parser.CharacterDataHandler = None
     except OSError as exc:
         raise ResultFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
