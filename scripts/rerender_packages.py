@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", action="append", default=[], metavar="KEY=JSON",
                         help="override an answer (for the named packages)")
     args = parser.parse_args(argv)
+    os.chdir(ROOT)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     package_owned = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rendered = Path(tmp) / name
-            run_copy(str(ROOT), str(rendered), data=data, defaults=True, unsafe=True,
+            # "." as the source records `_src_path: .`: `copier update` runs from the root.
+            run_copy(".", str(rendered), data=data, defaults=True, unsafe=True,
                      quiet=True, vcs_ref=commit)
             for path in sorted(rendered.rglob("*")):
                 relative = path.relative_to(rendered).as_posix()
