@@ -32,14 +32,31 @@ ANSWERS = {
 
 def copier_command(dst: Path) -> list[str]:
     data = [f"--data={key}={value}" for key, value in ANSWERS.items()]
-    return [str(BIN / "copier"), "copy", "--quiet", "--trust", "--defaults", *data,
-            "--data=extras={\"yaml\": [\"pyyaml>=6\"]}", str(ROOT), str(dst)]
+    return [
+        str(BIN / "copier"),
+        "copy",
+        "--quiet",
+        "--trust",
+        "--defaults",
+        *data,
+        '--data=extras={"yaml": ["pyyaml>=6"]}',
+        str(ROOT),
+        str(dst),
+    ]
 
 
 def cookiecutter_command(dst: Path) -> list[str]:
     data = [f"{key}={value}" for key, value in ANSWERS.items()]
-    return [str(BIN / "cookiecutter"), "--no-input", "--directory", "template",
-            "--output-dir", str(dst), str(ROOT), *data]
+    return [
+        str(BIN / "cookiecutter"),
+        "--no-input",
+        "--directory",
+        "template",
+        "--output-dir",
+        str(dst),
+        str(ROOT),
+        *data,
+    ]
 
 
 def measure(build: object, runs: int) -> list[float]:
@@ -57,16 +74,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    rows = [("copier copy", measure(copier_command, args.runs)),
-            ("cookiecutter", measure(cookiecutter_command, args.runs))]
-    print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"{args.runs} runs each, medians (process start-up included)\n")
+    rows = [
+        ("copier copy", measure(copier_command, args.runs)),
+        ("cookiecutter", measure(cookiecutter_command, args.runs)),
+    ]
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"{args.runs} runs each, medians (process start-up included)\n"
+    )
     print("| engine | median | min | max | target |")
     print("|---|---:|---:|---:|---:|")
     for name, timings in rows:
         target = f"<= {TARGET_SECONDS:.1f} s" if name == "copier copy" else ""
-        print(f"| {name} | {statistics.median(timings):.2f} s | {min(timings):.2f} s "
-              f"| {max(timings):.2f} s | {target} |")
+        print(
+            f"| {name} | {statistics.median(timings):.2f} s | {min(timings):.2f} s "
+            f"| {max(timings):.2f} s | {target} |"
+        )
     return 0 if statistics.median(rows[0][1]) <= TARGET_SECONDS else 1
 
 

@@ -32,12 +32,18 @@ ANSWERS = ".copier-answers.yml"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("packages", nargs="*", help="package folder names (default: all)")
-    parser.add_argument("--data", action="append", default=[], metavar="KEY=JSON",
-                        help="override an answer (for the named packages)")
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override an answer (for the named packages)",
+    )
     args = parser.parse_args(argv)
     os.chdir(ROOT)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
     package_owned = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
     names = args.packages or sorted(p.parent.name for p in ROOT.glob(f"packages/*/{ANSWERS}"))
     overrides = {}
@@ -52,8 +58,15 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("ignore")
             rendered = Path(tmp) / name
             # "." as the source records `_src_path: .`: `copier update` runs from the root.
-            run_copy(".", str(rendered), data=data, defaults=True, unsafe=True,
-                     quiet=True, vcs_ref=commit)
+            run_copy(
+                ".",
+                str(rendered),
+                data=data,
+                defaults=True,
+                unsafe=True,
+                quiet=True,
+                vcs_ref=commit,
+            )
             for path in sorted(rendered.rglob("*")):
                 relative = path.relative_to(rendered).as_posix()
                 if path.is_dir() or any(fnmatch.fnmatch(relative, p) for p in package_owned):
@@ -61,10 +74,18 @@ def main(argv: list[str] | None = None) -> int:
                 target = package / relative
                 if relative == "pyproject.toml" and target.exists():
                     # The version line belongs to the package.
-                    current = next(line for line in target.read_text().splitlines()
-                                   if line.startswith("version = "))
-                    text = "\n".join(current if line.startswith("version = ") else line
-                                     for line in path.read_text().splitlines()) + "\n"
+                    current = next(
+                        line
+                        for line in target.read_text().splitlines()
+                        if line.startswith("version = ")
+                    )
+                    text = (
+                        "\n".join(
+                            current if line.startswith("version = ") else line
+                            for line in path.read_text().splitlines()
+                        )
+                        + "\n"
+                    )
                     target.write_text(text)
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)

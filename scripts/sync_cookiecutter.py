@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     expected = render()
     if args.check:
-        current = COOKIECUTTER_JSON.read_text(encoding="utf-8") if COOKIECUTTER_JSON.exists() else ""
+        current = (
+            COOKIECUTTER_JSON.read_text(encoding="utf-8") if COOKIECUTTER_JSON.exists() else ""
+        )
         if current != expected:
             print(
                 f"{COOKIECUTTER_JSON.relative_to(ROOT)} is out of date with copier.yml: "

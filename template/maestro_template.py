@@ -18,8 +18,8 @@ import keyword
 import os
 import re
 import sys
-from datetime import UTC, datetime
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
@@ -69,8 +69,7 @@ def distribution_name_error(value: Any) -> str:
         )
     if normalize(value) != value:
         return (
-            f"the distribution name {value!r} is not PEP 503 normalised: "
-            f"use {normalize(value)!r}."
+            f"the distribution name {value!r} is not PEP 503 normalised: use {normalize(value)!r}."
         )
     return ""
 
@@ -138,8 +137,10 @@ def requirement_list(value: Any) -> list[str]:
 
 
 def _requirement_error(requirement: str) -> str:
-    if "@" in requirement.split(";")[0] or "file:" in requirement or requirement.startswith(
-        (".", "/")
+    if (
+        "@" in requirement.split(";")[0]
+        or "file:" in requirement
+        or requirement.startswith((".", "/"))
     ):
         return (
             f"the requirement {requirement!r} points at a path or URL; declare a version "

@@ -16,7 +16,10 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
     ({"distribution_name": "-maestro"}, "is not a valid PEP 508 name"),
     ({"distribution_name": "maestro/widgets"}, "contains a path separator"),
     ({"distribution_name": "..\\maestro"}, "contains a path separator"),
-    ({"distribution_name": "maestro-x", "import_name": "maestro-x"}, "not a valid Python identifier"),
+    (
+        {"distribution_name": "maestro-x", "import_name": "maestro-x"},
+        "not a valid Python identifier",
+    ),
     ({"distribution_name": "maestro-x", "import_name": "class"}, "is a Python keyword"),
     ({"distribution_name": "maestro-x", "import_name": "logging"}, "shadows the standard-library"),
     ({"distribution_name": "maestro-x", "import_name": "../x"}, "contains a path separator"),
@@ -85,16 +88,34 @@ def test_cookiecutter_refuses_an_existing_target_folder(tmp_path: Path) -> None:
 def test_command_lines_print_the_reason(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     copier = subprocess.run(
-        [str(bin_dir / "copier"), "copy", "--trust", "--defaults", "--data",
-         "distribution_name=Bad_Name", str(REPO), str(tmp_path / "a")],
-        capture_output=True, text=True,
+        [
+            str(bin_dir / "copier"),
+            "copy",
+            "--trust",
+            "--defaults",
+            "--data",
+            "distribution_name=Bad_Name",
+            str(REPO),
+            str(tmp_path / "a"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert copier.returncode != 0
     assert "not PEP 503 normalised: use 'bad-name'" in copier.stderr
     cookiecutter = subprocess.run(
-        [str(bin_dir / "cookiecutter"), "--no-input", "--directory", "template",
-         "-o", str(tmp_path / "b"), str(REPO), "distribution_name=Bad_Name"],
-        capture_output=True, text=True,
+        [
+            str(bin_dir / "cookiecutter"),
+            "--no-input",
+            "--directory",
+            "template",
+            "-o",
+            str(tmp_path / "b"),
+            str(REPO),
+            "distribution_name=Bad_Name",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert cookiecutter.returncode != 0
     assert "not PEP 503 normalised: use 'bad-name'" in cookiecutter.stdout + cookiecutter.stderr

@@ -70,7 +70,10 @@ def test_template_owned_files_have_not_drifted(package: Path, tmp_path: Path) ->
 def test_no_update_leftovers_in_the_repository() -> None:
     tracked = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     leftovers = [name for name in tracked if name.endswith((".rej", ".orig"))]
     assert leftovers == []

@@ -25,8 +25,9 @@ EXTRA_SETS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("answers", [*ANSWER_SETS.values(), *EXTRA_SETS.values()],
-                         ids=[*ANSWER_SETS, *EXTRA_SETS])
+@pytest.mark.parametrize(
+    "answers", [*ANSWER_SETS.values(), *EXTRA_SETS.values()], ids=[*ANSWER_SETS, *EXTRA_SETS]
+)
 def test_both_engines_render_identical_files(answers: dict[str, Any], tmp_path: Path) -> None:
     by_copier = tree(render_copier(answers, tmp_path / "copier"))
     by_cookiecutter = tree(render_cookiecutter(answers, tmp_path / "cookiecutter"))
@@ -51,8 +52,11 @@ def test_every_template_expression_is_rendered(tmp_path: Path) -> None:
 
 def test_github_expressions_survive_rendering(tmp_path: Path) -> None:
     rendered = tree(render_copier(EXTRA_SETS["standalone-ci"], tmp_path / "pkg"))
-    workflows = {name: data.decode() for name, data in rendered.items()
-                 if name.startswith(".github/workflows/")}
+    workflows = {
+        name: data.decode()
+        for name, data in rendered.items()
+        if name.startswith(".github/workflows/")
+    }
     assert workflows, "standalone_ci=true must add GitHub workflows"
     assert all("${{ " in text for text in workflows.values())
 
@@ -106,11 +110,11 @@ def test_undefined_variables_fail_in_both_engines(template_repo: Path, tmp_path:
     (package_dir / "typo.txt").write_text("{{ cookiecutter.no_such_answer }}\n")
 
     with pytest.raises(Exception, match="no_such_answer"):
-        render_copier({"distribution_name": "maestro-typo"}, tmp_path / "copier",
-                      src=template_repo)
+        render_copier({"distribution_name": "maestro-typo"}, tmp_path / "copier", src=template_repo)
     with pytest.raises(UndefinedVariableInTemplate):
-        render_cookiecutter({"distribution_name": "maestro-typo"}, tmp_path / "cc",
-                            src=template_repo)
+        render_cookiecutter(
+            {"distribution_name": "maestro-typo"}, tmp_path / "cc", src=template_repo
+        )
     assert not (tmp_path / "cc" / "maestro-typo").exists()
 
 
@@ -120,6 +124,7 @@ def test_cookiecutter_json_is_generated_from_copier_yml() -> None:
 
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "sync_cookiecutter.py"), "--check"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr

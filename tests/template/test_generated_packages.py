@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,12 @@ from template_render import ANSWER_SETS, git, render_copier
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
+PARENT_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
+    # Leave the workspace's environment behind: uv must create the package's own.
+    env = {k: v for k, v in os.environ.items() if k not in PARENT_ENVIRONMENT}
     result = subprocess.run(
         [str(arg) for arg in args], cwd=cwd, env=env, capture_output=True, text=True
     )
@@ -47,8 +50,9 @@ def test_generated_package_builds_installs_and_passes_its_tests(
     run(BIN / "twine", "check", "--strict", wheel, sdist, cwd=tmp_path)
 
     # The wheel's metadata never carries a path or file:// requirement.
-    with __import__("zipfile").ZipFile(wheel) as archive:
-        metadata = archive.read(f"{wheel.name.split('-')[0]}-{project['version']}.dist-info/METADATA")
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(metadata_name)
     assert b"file:" not in metadata
     assert b" @ " not in metadata
 

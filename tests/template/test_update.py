@@ -56,8 +56,7 @@ def test_update_carries_the_change_and_keeps_the_users_edits(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run_update(str(package), defaults=True, overwrite=True, unsafe=True, quiet=True,
-                   vcs_ref=v2)
+        run_update(str(package), defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref=v2)
 
     updated = pyproject.read_text()
     assert "line-length = 110" in updated
@@ -71,15 +70,22 @@ def test_update_carries_the_change_and_keeps_the_users_edits(
 
 def test_check_update_reports_a_newer_template(template_repo: Path, tmp_path: Path) -> None:
     v1 = git(template_repo, "rev-parse", "HEAD").strip()
-    package = render_copier({"distribution_name": "maestro-checked"}, tmp_path / "package",
-                            src=template_repo, vcs_ref=v1)
+    package = render_copier(
+        {"distribution_name": "maestro-checked"},
+        tmp_path / "package",
+        src=template_repo,
+        vcs_ref=v1,
+    )
     copier = str(Path(sys.executable).parent / "copier")
     (template_dir(template_repo) / "NOTICE.md").write_text("new\n")
     git(template_repo, "add", "-A")
     git(template_repo, "commit", "-q", "-m", "template v2")
     git(template_repo, "tag", "v2.0.0")
-    result = subprocess.run([copier, "check-update", "--output-format", "json", str(package)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [copier, "check-update", "--output-format", "json", str(package)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert '"update_available": true' in result.stdout
 
@@ -89,6 +95,7 @@ def test_recorded_template_commits_exist_in_this_repository() -> None:
     # can never find again: every package must point at a real commit.
     for answers_file in REPO.glob(f"packages/*/{ANSWERS_FILE}"):
         commit = yaml.safe_load(answers_file.read_text())["_commit"]
-        found = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO,
-                               capture_output=True)
+        found = subprocess.run(
+            ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO, capture_output=True
+        )
         assert found.returncode == 0, f"{answers_file}: _commit {commit} is not in the repository"
