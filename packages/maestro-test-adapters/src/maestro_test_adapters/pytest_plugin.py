@@ -28,11 +28,11 @@ import platform
 import re
 import tempfile
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
@@ -51,8 +51,19 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
     from selenium.webdriver.remote.webdriver import WebDriver
 
-#: A function that attaches a file to the current test (the ``maestro_attach`` fixture).
-Attach = Callable[..., Attachment]
+
+class Attach(Protocol):
+    """The ``maestro_attach`` fixture: attach a file to the current test's result."""
+
+    def __call__(
+        self,
+        path: str | os.PathLike[str],
+        media_type: str = "application/octet-stream",
+        name: str | None = None,
+    ) -> Attachment:
+        """Record ``path`` as an attachment of the running test and return it."""
+        ...
+
 
 _RECORDER = pytest.StashKey["_Recorder"]()
 _PHASES = pytest.StashKey[dict[str, pytest.TestReport]]()

@@ -5,6 +5,7 @@ The child starts in a session (and process group) of its own, so that
 children into a new group (Playwright does this for browsers), so each child
 also carries a unique marker in its environment, and every process that still
 carries it once the run is over is killed as well (Linux ``/proc``).
+POSIX only: sessions, process groups and signals have no Windows equivalent here.
 """
 
 from __future__ import annotations
