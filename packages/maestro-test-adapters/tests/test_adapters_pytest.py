@@ -66,13 +66,17 @@ def test_without_reruns_a_flaky_test_just_fails(python_suites: Path) -> None:
     assert result.status is Status.FAILED and result.attempts == ()
 
 
-def test_crash_is_an_error_with_the_output(python_suites: Path) -> None:
+def test_crash_keeps_finished_tests_and_is_an_error(python_suites: Path) -> None:
     run = PytestAdapter().run("check_crash.py", workdir=python_suites, timeout=120)
 
-    [result] = run.iter_results()
-    assert result.status is Status.ERROR
-    assert result.message == "pytest was killed by SIGKILL"
-    assert result.stdout is not None and "check_crash.py ." in result.stdout
+    finished, crash = run.iter_results()
+    assert (finished.test_id, finished.status) == (
+        "check_crash.py::test_before_the_crash",
+        Status.PASSED,
+    )
+    assert crash.status is Status.ERROR
+    assert crash.message == "pytest was killed by SIGKILL"
+    assert crash.stdout is not None and "check_crash.py ." in crash.stdout
 
 
 def test_import_error_is_an_error_result(python_suites: Path) -> None:

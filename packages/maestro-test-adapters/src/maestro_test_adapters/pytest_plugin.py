@@ -32,12 +32,13 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from maestro_test_adapters import browser
+from maestro_test_adapters._journal import journal_path
 from maestro_test_adapters.models import (
     Attachment,
     Attempt,
@@ -291,6 +292,7 @@ class _Recorder:
         self.start = time.perf_counter()
         self.tests: dict[str, _TestRecord] = {}
         self.pending: dict[str, list[Attachment]] = {}
+        self.journal: TextIO | None = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Record a module that failed to import as an ``error`` result."""
@@ -300,6 +302,12 @@ class _Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record one phase (setup, call, teardown) of a test."""
         self.add(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        """Journal the test as soon as all its attempts are over."""
+        record = self.tests.get(nodeid)
+        if record is not None:
+            self._journal(self._finish(record))
 
     def pytest_sessionfinish(self) -> None:
         """Write the report."""
@@ -311,7 +319,7 @@ class _Recorder:
     def collection_error(self, report: pytest.CollectReport) -> None:
         test_id = report.nodeid or "<collection>"
         text = report.longreprtext
-        self.tests[test_id] = _TestRecord(
+        record = self.tests[test_id] = _TestRecord(
             TestResult(test_id, test_id, Status.ERROR, file=report.nodeid.split("::")[0] or None),
             [
                 _AttemptRecord(
@@ -321,6 +329,7 @@ class _Recorder:
                 )
             ],
         )
+        self._journal(self._finish(record))
 
     def add(self, report: pytest.TestReport) -> None:
         record = self.tests.get(report.nodeid)
@@ -349,15 +358,29 @@ class _Recorder:
             line=None if lineno is None else lineno + 1,
         )
 
+    def _finish(self, record: _TestRecord) -> TestResult:
+        """Give the result its final status and earlier attempts (safe to repeat)."""
+        result = record.result
+        *earlier, last = record.attempts or [_AttemptRecord(Status.ERROR)]
+        last.attachments.extend(self.pending.pop(result.test_id, []))
+        _copy(last, result)
+        result.attempts = tuple(_copy(attempt, Attempt(attempt.status)) for attempt in earlier)
+        return result
+
+    def _journal(self, result: TestResult) -> None:
+        if self.journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.journal = journal_path(self.path).open("w", encoding="utf-8")
+        file = _suite_of(result)
+        entry = TestRun(self.framework, suites=[TestSuite(file, [result], file=file)])
+        self.journal.write(entry.to_json() + "\n")
+        self.journal.flush()
+
     def build(self) -> TestRun:
         suites: dict[str, TestSuite] = {}
         for record in self.tests.values():
-            result = record.result
-            *earlier, last = record.attempts or [_AttemptRecord(Status.ERROR)]
-            last.attachments.extend(self.pending.pop(result.test_id, []))
-            _copy(last, result)
-            result.attempts = tuple(_copy(attempt, Attempt(attempt.status)) for attempt in earlier)
-            file = result.file or result.test_id.split("::")[0]
+            result = self._finish(record)
+            file = _suite_of(result)
             suite = suites.setdefault(file, TestSuite(file, file=file))
             suite.tests.append(result)
             suite.duration += result.duration + sum(a.duration for a in result.attempts)
@@ -389,6 +412,13 @@ class _Recorder:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+        if self.journal is not None:  # the report has everything now
+            self.journal.close()
+            journal_path(self.path).unlink(missing_ok=True)
+
+
+def _suite_of(result: TestResult) -> str:
+    return result.file or result.test_id.split("::")[0]
 
 
 def _apply(attempt: _AttemptRecord, report: pytest.TestReport) -> None:

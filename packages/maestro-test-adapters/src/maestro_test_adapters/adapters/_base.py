@@ -177,9 +177,13 @@ class CommandAdapter(ABC):
             _relativise_paths(run, cwd)
         return _complete(self.framework, run, problem, outcome, timeout)
 
+    def read_partial(self, report: Path) -> TestRun | None:
+        """Results the framework saved before it died without a report, if any."""
+        return None
+
     def _read(self, report: Path) -> tuple[TestRun | None, str | None]:
         if not report.is_file() or report.stat().st_size == 0:
-            return None, f"{self.framework} wrote no report"
+            return self.read_partial(report), f"{self.framework} wrote no report"
         try:
             return self.read_report(report), None
         except (ReadError, ValueError, OSError) as exc:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from maestro_test_adapters import browser
+from maestro_test_adapters._journal import read_journal
 from maestro_test_adapters.adapters._base import CommandAdapter, Invocation, ToolNotFoundError
 from maestro_test_adapters.models import TestRun
 
@@ -94,6 +95,10 @@ class PytestAdapter(CommandAdapter):
     def read_report(self, report: Path) -> TestRun:
         """Read the plugin's normalised JSON."""
         return TestRun.from_json(report.read_bytes())
+
+    def read_partial(self, report: Path) -> TestRun | None:
+        """Read the plugin's journal: the tests that finished before pytest died."""
+        return read_journal(report, self.framework)
 
     def required_modules(self) -> list[tuple[str, str]]:
         """Modules the suite needs, with what to ``pip install`` for each."""
