@@ -97,7 +97,8 @@ def test_hang_is_killed_with_its_whole_tree(
         env={"MAESTRO_FIXTURE_PID_FILE": str(pid_file)},
     )
 
-    [result] = run.iter_results()
+    finished, result = run.iter_results()
+    assert (finished.name, finished.status) == ("test_before_the_hang", Status.PASSED)
     assert result.status is Status.ERROR
     assert result.message == "pytest did not finish within 6 s; its whole process tree was killed"
     assert_gone(pid_file)
