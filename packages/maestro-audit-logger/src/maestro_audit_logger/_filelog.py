@@ -103,6 +103,7 @@ class JsonlLog:
         self._unsynced_records = 0
         self._written = 0  # bytes handed to the OS by this writer, all files together
         self._synced = 0
+        self._sync_due = 0  # position the flusher must fsync to (batch count reached)
         self._sync_lock = threading.Lock()
         self._closed = False
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -295,6 +296,10 @@ class JsonlLog:
 
     def _after_write(self) -> None:
         if self.durability == "batch" and self._unsynced_records >= self._fsync_every:
+            # Everything counted is already written: the flusher only has to fsync up to
+            # here, without taking the mutex (which would stall this writer meanwhile).
+            self._unsynced_records = 0
+            self._sync_due = self._written
             self._wake.set()
         rotation = self._rotation
         if rotation is not None:
@@ -395,12 +400,15 @@ class JsonlLog:
 
     def _flush_loop(self, interval: float) -> None:
         while True:
-            self._wake.wait(interval)
+            counted = self._wake.wait(interval)
             self._wake.clear()
             if self._closed:
                 return
             try:
-                self.flush(sync=self.durability != "none")
+                if counted:  # fsync_every records were written: make them durable
+                    self.sync_to(self._sync_due)
+                else:  # the interval passed: also write what is still buffered
+                    self.flush(sync=self.durability != "none")
             except OSError as exc:  # pragma: no cover - disk full, I/O error
                 _log.error("audit log %s: background flush failed: %s", self.path, exc)
 

@@ -48,7 +48,7 @@ from maestro_audit_logger.models import (
     Resource,
     Source,
 )
-from maestro_audit_logger.redaction import DEFAULT_REDACTOR, Redactor
+from maestro_audit_logger.redaction import _SHORTEST_SECRET, DEFAULT_REDACTOR, Redactor
 from maestro_audit_logger.sinks import BoundedQueue, Checkpoints, Repair, Rotation, Sink
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _new_tuple = tuple.__new__
 _OUTCOME_JSON = {value: f'"outcome":"{value}"' for value in OUTCOMES}
 _MAX_ACTION = 256
+# Ints this long may be card numbers, which the redactor checks (see redact_value).
+_CARD_SIZED = 1_000_000_000_000
 
 
 def _json_encoder() -> Callable[[Any], str]:
@@ -116,16 +118,20 @@ _encode_json = _json_encoder()
 def _timestamps(clock: Callable[[], int]) -> Callable[[], str]:
     """Return a function giving ISO 8601 UTC times with microseconds from ``clock`` (ns).
 
-    The seconds part is formatted once per second; this runs for every event.
+    This runs for every event: the date and time up to the second are formatted once
+    per second, and the microseconds come from a small int (no format spec to parse).
     """
-    cache = [-1, ""]
+    start = end = 0  # the second being formatted, as [start, end) in ns
+    prefix = ""
 
     def timestamp() -> str:
-        second, nanos = divmod(clock(), 1_000_000_000)
-        if second != cache[0]:
-            cache[0] = second
-            cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{cache[1]}.{nanos // 1000:06d}Z"
+        nonlocal start, end, prefix
+        now = clock()
+        if now >= end or now < start:
+            start = now - now % 1_000_000_000
+            end = start + 1_000_000_000
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(start // 1_000_000_000))
+        return prefix + str((now - start) // 1000 + 1_000_000)[1:] + "Z"
 
     return timestamp
 
@@ -285,6 +291,12 @@ class AuditLogger:
         self._mac = self._chain._mac
         self._keyed_state = self._chain._state
         self._redactor = redactor
+        # The one-pass metadata path knows what the stock Redactor does; a subclass may
+        # redact differently, so it always gets its own redact_in_place().
+        self._redact_text: Callable[[str], str] | None = None
+        if redactor is not None and type(redactor) is Redactor:
+            self._redact_text = redactor.redact_text
+        self._metadata_keys: dict[str, str] = {}  # field name -> its JSON key and colon
         self._sinks = tuple(sinks)
         self._max_record_bytes = max_record_bytes
         self._timestamp = _timestamps(clock)
@@ -309,7 +321,9 @@ class AuditLogger:
         raw[8] = (raw[8] & 0x3F) | 0x80
         hexed = raw.hex()
         self._id_prefix = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-"
-        self._counter = 0
+        # The counter runs from 2**48 so that hex() gives "0x1" + 12 digits: slicing is
+        # cheaper than a format spec on the hot path.
+        self._counter = 1 << 48
         self._actor_cache: dict[str, tuple[Actor, str]] = {}
         self._resource_cache: dict[Any, tuple[Resource, str]] = {}
         self._next_seq = 1
@@ -500,10 +514,9 @@ class AuditLogger:
             text += ',"correlation_id":' + encode_basestring(correlation_id)
         meta: Mapping[str, Any] = _EMPTY
         if metadata:
-            if redactor is not None:
-                redactor.redact_in_place(metadata)  # **metadata is our own fresh dict
-            text += ',"metadata":' + _encode_metadata(metadata)
-            meta = metadata  # our own dict (from **metadata); typed read-only as Mapping
+            # **metadata is our own fresh dict: redacted in place, typed read-only after
+            text += ',"metadata":' + self._metadata_json(metadata)
+            meta = metadata
         when = None if event_time is None else _utc_text(event_time, "event_time")
         try:
             fields = text.encode()
@@ -540,6 +553,42 @@ class AuditLogger:
             when,
             fields,
         )
+
+    def _metadata_json(self, metadata: dict[str, Any]) -> str:
+        """Redact ``metadata`` in place and return it as a JSON object.
+
+        One pass for the usual case: field names already seen and let through by the
+        redactor, with str or (card-number-short) int values. Anything else takes the
+        general path: the redactor's own pass, then full validation and encoding.
+        """
+        keys = self._metadata_keys
+        redact_text = self._redact_text
+        parts = []
+        for name, value in metadata.items():
+            key = keys.get(name)
+            kind = type(value)
+            if key is None:
+                break
+            if kind is str:
+                if redact_text is not None and len(value) >= _SHORTEST_SECRET:
+                    value = metadata[name] = redact_text(value)
+                parts.append(key + encode_basestring(value))
+            elif kind is int and -_CARD_SIZED < value < _CARD_SIZED:
+                parts.append(f"{key}{value}")
+            else:
+                break
+        else:
+            return "{" + ",".join(parts) + "}"
+        if self._redactor is not None:
+            self._redactor.redact_in_place(metadata)
+        if self._redact_text is not None or self._redactor is None:
+            for name in metadata:
+                if len(keys) < 4096 and type(name) is str and self._plain_field(name):
+                    keys[name] = encode_basestring(name) + ":"
+        return _encode_metadata(metadata)
+
+    def _plain_field(self, name: str) -> bool:
+        return self._redactor is None or not self._redactor.is_secret_field(name)
 
     def _actor(self, actor: Any) -> tuple[Actor, str]:
         if isinstance(actor, str):
@@ -599,7 +648,7 @@ class AuditLogger:
         try:
             recorded = self._timestamp()
             self._counter += 1
-            event_id = f"{self._id_prefix}{self._counter:012x}"
+            event_id = self._id_prefix + hex(self._counter)[3:]
             when = when or recorded
             body = (
                 f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'.encode()
