@@ -324,6 +324,8 @@ class AuditLogger:
         # The counter runs from 2**48 so that hex() gives "0x1" + 12 digits: slicing is
         # cheaper than a format spec on the hot path.
         self._counter = 1 << 48
+        # JSON of recently seen actions, actors and resources (validated when first seen)
+        self._action_cache: dict[str, str] = {}
         self._actor_cache: dict[str, tuple[Actor, str]] = {}
         self._resource_cache: dict[Any, tuple[Resource, str]] = {}
         self._next_seq = 1
@@ -480,12 +482,9 @@ class AuditLogger:
     ) -> _Pending:
         if self._closed:
             raise LogClosedError(self._closed_reason)
-        if type(action) is not str or not action or len(action) > _MAX_ACTION:
-            if not isinstance(action, str):
-                raise ValidationError(f"action must be a str, not {type(action).__name__}")
-            raise ValidationError(
-                f"action must be 1 to {_MAX_ACTION} characters, got {len(action)}"
-            )
+        action_json = self._action_cache.get(action) if type(action) is str else None
+        if action_json is None:
+            action_json = self._action(action)
         outcome_json = _OUTCOME_JSON.get(outcome) if isinstance(outcome, str) else None
         if outcome_json is None:
             raise ValidationError(
@@ -495,7 +494,7 @@ class AuditLogger:
         if cached is None:
             cached = self._actor(actor)
         actor_obj, actor_json = cached
-        text = f'"action":{encode_basestring(action)},{outcome_json}{actor_json}'
+        text = f"{action_json}{outcome_json}{actor_json}"
         resource_obj = None
         if resource is not None:
             cached_resource = self._resource_cache.get(resource) if type(resource) is str else None
@@ -589,6 +588,18 @@ class AuditLogger:
 
     def _plain_field(self, name: str) -> bool:
         return self._redactor is None or not self._redactor.is_secret_field(name)
+
+    def _action(self, action: Any) -> str:
+        if type(action) is not str or not action or len(action) > _MAX_ACTION:
+            if not isinstance(action, str):
+                raise ValidationError(f"action must be a str, not {type(action).__name__}")
+            raise ValidationError(
+                f"action must be 1 to {_MAX_ACTION} characters, got {len(action)}"
+            )
+        result = f'"action":{encode_basestring(action)},'
+        if len(self._action_cache) < 4096:
+            self._action_cache[action] = result
+        return result
 
     def _actor(self, actor: Any) -> tuple[Actor, str]:
         if isinstance(actor, str):
