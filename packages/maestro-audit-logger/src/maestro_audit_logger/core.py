@@ -137,10 +137,10 @@ def _timestamps(clock: Callable[[], int]) -> Callable[[], str]:
 
 
 # An event validated and encoded, waiting for its sequence number and seal: action,
-# actor, outcome, resource, reason, correlation id, metadata, event time, encoded fields.
-# A plain tuple, because this is the hot path.
+# actor, outcome, resource, reason, correlation id, metadata, event time, and the JSON
+# of those fields (checked to encode as UTF-8). A plain tuple: this is the hot path.
 _Pending = tuple[
-    str, Actor, str, Resource | None, str | None, str | None, Mapping[str, Any], str | None, bytes
+    str, Actor, str, Resource | None, str | None, str | None, Mapping[str, Any], str | None, str
 ]
 
 
@@ -310,11 +310,12 @@ class AuditLogger:
             socket.gethostname(),
             os.getpid(),
         )
-        self._source_bytes = (
-            b',"source":'
-            + dumps(self.source.to_dict(), separators=(",", ":")).encode()
-            + b',"schema":%d' % SCHEMA_VERSION
+        self._source_json = (
+            f',"source":{dumps(self.source.to_dict(), separators=(",", ":"))}'
+            f',"schema":{SCHEMA_VERSION}'
         )
+        # Bytes of a record besides the validated fields: source, seq, id, times, chain.
+        self._record_overhead = len(self._source_json) + 250
         # RFC 9562 version 8 UUID: 80 random bits unique to this writer, then a 48-bit counter.
         raw = bytearray(secrets.token_bytes(10))
         raw[6] = (raw[6] & 0x0F) | 0x80
@@ -351,6 +352,7 @@ class AuditLogger:
                 clock=clock,
             )
         self._sync_each = durability == "always" and self._file is not None
+        self._shared_file = self._file if self._file is not None and shared else None
         self._queue: queue_lib.Queue[_Pending | None] | None = None
         self._queue_policy = queue
         self._writer: threading.Thread | None = None
@@ -461,10 +463,14 @@ class AuditLogger:
         )
         if self._queue is not None:
             return self._enqueue(pending)
-        with self._mutex:
+        mutex = self._mutex
+        mutex.acquire()  # not `with`: this is half the cost on the hot path
+        try:
             if self._closed:
                 raise LogClosedError(self._closed_reason)
             event, position = self._commit(pending)
+        finally:
+            mutex.release()
         if self._sync_each:
             self._file.sync_to(position)  # type: ignore[union-attr]
         return event
@@ -518,7 +524,7 @@ class AuditLogger:
             meta = metadata
         when = None if event_time is None else _utc_text(event_time, "event_time")
         try:
-            fields = text.encode()
+            size = len(text.encode()) + self._record_overhead
         except UnicodeEncodeError as exc:
             fields_checked = {
                 "action": action,
@@ -535,7 +541,6 @@ class AuditLogger:
                 f"{where} contains a lone surrogate ({exc.object[exc.start : exc.end]!r}); "
                 "text must be valid Unicode"
             ) from None
-        size = len(fields) + len(self._source_bytes) + 250
         if size > self._max_record_bytes:
             raise RecordTooLargeError(
                 f"record is about {size} bytes; the limit is {self._max_record_bytes} "
@@ -550,7 +555,7 @@ class AuditLogger:
             correlation_id,
             meta,
             when,
-            fields,
+            text,
         )
 
     def _metadata_json(self, metadata: dict[str, Any]) -> str:
@@ -649,7 +654,7 @@ class AuditLogger:
         """Sequence, seal, write and fan out one event. Called with the mutex held."""
         action, actor, outcome, resource, reason, correlation_id, metadata, when, fields = pending
         file = self._file
-        locked = file if file is not None and file.shared else None
+        locked = self._shared_file
         if file is None:
             seq, previous = self._next_seq, self._previous
         elif locked is not None:
@@ -661,11 +666,10 @@ class AuditLogger:
             self._counter += 1
             event_id = self._id_prefix + hex(self._counter)[3:]
             when = when or recorded
-            body = (
-                f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'.encode()
-                + fields
-                + self._source_bytes
-            )
+            body = (  # one str, one encode: fewer copies than joining bytes
+                f'{{"seq":{seq},"id":"{event_id}","time":"{when}","recorded":"{recorded}",'
+                f"{fields}{self._source_json}"
+            ).encode()
             keyed = self._keyed_state  # inlined MAC: one call less per event
             if keyed is not None:
                 state = keyed()
