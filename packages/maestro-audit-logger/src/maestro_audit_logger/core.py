@@ -500,14 +500,13 @@ class AuditLogger:
         if cached is None:
             cached = self._actor(actor)
         actor_obj, actor_json = cached
-        text = f"{action_json}{outcome_json}{actor_json}"
-        resource_obj = None
+        resource_obj, resource_json = None, ""
         if resource is not None:
             cached_resource = self._resource_cache.get(resource) if type(resource) is str else None
             if cached_resource is None:
                 cached_resource = self._resource(resource)
             resource_obj, resource_json = cached_resource
-            text += resource_json
+        text = f"{action_json}{outcome_json}{actor_json}{resource_json}"
         redactor = self._redactor
         if reason is not None:
             reason = _check_text(reason, "reason")
@@ -523,8 +522,8 @@ class AuditLogger:
             text += ',"metadata":' + self._metadata_json(metadata)
             meta = metadata
         when = None if event_time is None else _utc_text(event_time, "event_time")
-        try:
-            size = len(text.encode()) + self._record_overhead
+        try:  # ASCII (a flag lookup) is the common case and cannot hold a surrogate
+            size = (len(text) if text.isascii() else len(text.encode())) + self._record_overhead
         except UnicodeEncodeError as exc:
             fields_checked = {
                 "action": action,
