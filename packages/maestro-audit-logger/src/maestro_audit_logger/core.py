@@ -519,7 +519,7 @@ class AuditLogger:
         meta: Mapping[str, Any] = _EMPTY
         if metadata:
             # **metadata is our own fresh dict: redacted in place, typed read-only after
-            text += ',"metadata":' + self._metadata_json(metadata)
+            text += self._metadata_json(metadata)
             meta = metadata
         when = None if event_time is None else _utc_text(event_time, "event_time")
         try:  # ASCII (a flag lookup) is the common case and cannot hold a surrogate
@@ -558,40 +558,39 @@ class AuditLogger:
         )
 
     def _metadata_json(self, metadata: dict[str, Any]) -> str:
-        """Redact ``metadata`` in place and return it as a JSON object.
+        """Redact ``metadata`` in place and return its ``,"metadata":{...}`` JSON part.
 
         One pass for the usual case: field names already seen and let through by the
         redactor, with str or (card-number-short) int values. Anything else takes the
         general path: the redactor's own pass, then full validation and encoding.
         """
-        keys = self._metadata_keys
-        redact_text = self._redact_text
-        parts = []
+        keys, redact_text, encoded = self._metadata_keys, self._redact_text, ""
         for name, value in metadata.items():
             key = keys.get(name)
-            kind = type(value)
             if key is None:
-                break
-            if kind is str:
+                return self._metadata_json_general(metadata)
+            if type(value) is str:
                 if redact_text is not None and len(value) >= _SHORTEST_SECRET:
                     value = metadata[name] = redact_text(value)
-                parts.append(key + encode_basestring(value))
-            elif kind is int and -_CARD_SIZED < value < _CARD_SIZED:
-                parts.append(f"{key}{value}")
+                encoded += f",{key}{encode_basestring(value)}"
+            elif type(value) is int and -_CARD_SIZED < value < _CARD_SIZED:
+                encoded += f",{key}{value}"
             else:
-                break
-        else:
-            return "{" + ",".join(parts) + "}"
-        if self._redactor is not None:
-            self._redactor.redact_in_place(metadata)
-        if self._redact_text is not None or self._redactor is None:
-            for name in metadata:
-                if len(keys) < 4096 and type(name) is str and self._plain_field(name):
-                    keys[name] = encode_basestring(name) + ":"
-        return _encode_metadata(metadata)
+                return self._metadata_json_general(metadata)
+        return f',"metadata":{{{encoded[1:]}}}'
 
-    def _plain_field(self, name: str) -> bool:
-        return self._redactor is None or not self._redactor.is_secret_field(name)
+    def _metadata_json_general(self, metadata: dict[str, Any]) -> str:
+        redactor = self._redactor
+        if redactor is not None:
+            redactor.redact_in_place(metadata)
+        keys = self._metadata_keys
+        # Remember names for the one-pass path, unless a Redactor subclass must see
+        # every field itself.
+        if redactor is None or self._redact_text is not None:
+            for name in metadata:
+                if len(keys) < 4096 and (redactor is None or not redactor.is_secret_field(name)):
+                    keys[name] = encode_basestring(name) + ":"
+        return ',"metadata":' + _encode_metadata(metadata)
 
     def _action(self, action: Any) -> str:
         if type(action) is not str or not action or len(action) > _MAX_ACTION:
