@@ -137,7 +137,7 @@ class AuditEvent(NamedTuple):
 
     Attributes:
         seq: Gapless sequence number, starting at 1 for the first event of a log.
-        id: Unique event id (RFC 9562 UUID, version 8: random per writer, then a counter).
+        id: Unique event id (RFC 9562 UUID, version 8: random per writer, then ``seq``).
         time: When the audited action happened (ISO 8601, UTC, ``Z`` suffix).
         recorded: When the logger recorded it (ISO 8601, UTC).
         action: What was done, e.g. ``user.login`` or ``invoice.delete``.
