@@ -26,16 +26,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 30_000
 
 
@@ -61,16 +51,13 @@ def site_url(built_site: BuiltSite) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./dev test does)")
-    from playwright.sync_api import sync_playwright
+    # The factory's own browser helper: the system's headless Chromium (/usr/bin/chromium,
+    # installed by ./dev test; google-chrome on GitHub's runners; $MAESTRO_CHROMIUM), with
+    # the flags that keep it off the network, and never a downloaded browser.
+    from maestro_test_adapters.browser import playwright_browser
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with playwright_browser() as browser:
+        yield browser
 
 
 @dataclass
