@@ -7,16 +7,22 @@ Every record has ``to_dict()`` giving JSON-ready values, which the CLI's
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 
 class _Record:
+    #: Properties that ``to_dict()`` adds after the fields: consumers of the
+    #: JSON get derived values (a pass rate, a ratio) without recomputing them.
+    _derived: ClassVar[tuple[str, ...]] = ()
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the record as a JSON-ready dictionary."""
-        return asdict(cast("DataclassInstance", self))
+        """Return the record as a JSON-ready dictionary, derived values included."""
+        data = asdict(cast("DataclassInstance", self))
+        data.update((name, getattr(self, name)) for name in self._derived)
+        return data
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class RunSummary(_Record):
     xpassed: int
     flaky: int
 
+    _derived = ("pass_rate",)
+
     @property
     def executed(self) -> int:
         """Tests that ran (everything but skipped and expected failures)."""
@@ -71,12 +79,6 @@ class RunSummary(_Record):
     def label(self) -> str:
         """``build N`` when the run has a build tag, otherwise ``run #id``."""
         return f"build {self.build}" if self.build else f"run #{self.id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the run as a JSON-ready dictionary, with ``pass_rate``."""
-        data = asdict(self)
-        data["pass_rate"] = self.pass_rate
-        return data
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class IngestReport(_Record):
     failed: tuple[IngestFailure, ...] = ()
     skipped: tuple[str, ...] = ()
 
+    _derived = ("new_runs", "new_results", "duplicates")
+
     @property
     def new_runs(self) -> int:
         """Runs added by this call (duplicates excluded)."""
@@ -152,16 +156,6 @@ class IngestReport(_Record):
     def ok(self) -> bool:
         """``True`` when every input was read."""
         return not self.failed
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the report as a JSON-ready dictionary, with the counts."""
-        data = asdict(self)
-        data.update(
-            new_runs=self.new_runs,
-            new_results=self.new_results,
-            duplicates=self.duplicates,
-        )
-        return data
 
 
 @dataclass(frozen=True)
@@ -351,18 +345,14 @@ class DurationRegression(_Record):
     baseline_spread: float
     samples: int
 
+    _derived = ("ratio",)
+
     @property
     def ratio(self) -> float:
         """How many times slower than the baseline median."""
         if self.baseline_median <= 0:
             return float("inf")
         return self.duration / self.baseline_median
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the regression as a JSON-ready dictionary, with ``ratio``."""
-        data = asdict(self)
-        data["ratio"] = self.ratio
-        return data
 
 
 @dataclass(frozen=True)
