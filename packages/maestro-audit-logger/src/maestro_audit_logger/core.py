@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 import weakref
-from binascii import hexlify
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from json import JSONEncoder, dumps
@@ -340,6 +339,7 @@ class AuditLogger:
         self._drop_lock = threading.Lock()
         self._checkpoints = checkpoints
         self._checkpoint_write = None if checkpoints is None else checkpoints.writer()
+        self._sinks_or_checkpoints = bool(self._sinks) or checkpoints is not None
         self._file: JsonlLog | None = None
         if path is not None:
             self._file = JsonlLog(
@@ -676,9 +676,11 @@ class AuditLogger:
             if keyed is not None:
                 state = keyed()
                 state.update(previous + body)
-                value = hexlify(state.digest())
+                chain = state.hexdigest()
+                value = chain.encode()
             else:
                 value = self._mac(previous + body)
+                chain = value.decode()
             line = body + b',"chain":"' + value + b'"}\n'
             position = 0
             if file is None:
@@ -709,13 +711,14 @@ class AuditLogger:
                 self.source,
                 metadata,
                 SCHEMA_VERSION,
-                value.decode(),
+                chain,
             ),
         )
-        if self._sinks:
-            self._fan_out(event, line)
-        if self._checkpoints is not None and seq % self._checkpoints.every == 0:
-            self._write_checkpoint(seq, value)
+        if self._sinks_or_checkpoints:
+            if self._sinks:
+                self._fan_out(event, line)
+            if self._checkpoints is not None and seq % self._checkpoints.every == 0:
+                self._write_checkpoint(seq, value)
         return event, position
 
     def _fan_out(self, event: AuditEvent, line: bytes) -> None:
