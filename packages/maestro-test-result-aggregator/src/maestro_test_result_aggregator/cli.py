@@ -13,17 +13,19 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from maestro_test_result_aggregator import __version__
 from maestro_test_result_aggregator.errors import AggregatorError
-from maestro_test_result_aggregator.records import GroupStats, TestOutcome
+from maestro_test_result_aggregator.records import _Record
 from maestro_test_result_aggregator.reports import FORMATS
 from maestro_test_result_aggregator.store import DEFAULT_DB, ResultStore
 from maestro_test_result_aggregator.tags import RunTags, running_in_ci
 
 PROG = "maestro-results"
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+
+_RecordT = TypeVar("_RecordT", bound=_Record)
 
 
 class _UsageError(Exception):
@@ -290,15 +292,13 @@ def _cmd_flaky(args: argparse.Namespace) -> int:
             infra_threshold=args.infra_threshold,
             limit=args.limit,
         )
-    if args.json:
-        _print_json([item.to_dict() for item in found])
-        return EXIT_OK
-    _print_table(
+    return _print_records(
+        found,
+        args.json,
         ("flip rate", "retried", "same-commit", "runs", "test"),
-        [(f"{f.flip_rate:.0%}", f.retried_runs, f.same_commit_flips, f.runs, f.uid) for f in found],
+        lambda f: (f"{f.flip_rate:.0%}", f.retried_runs, f.same_commit_flips, f.runs, f.uid),
         empty=f"no flaky tests in the last {args.last} runs",
     )
-    return EXIT_OK
 
 
 def _cmd_trend(args: argparse.Namespace) -> int:
@@ -307,41 +307,30 @@ def _cmd_trend(args: argparse.Namespace) -> int:
             history = store.test_history(
                 args.test, project=args.project, branch=args.branch, last=args.last
             )
-            return _print_test_history(history, args.json)
-        points = store.trend(project=args.project, branch=args.branch, last=args.last)
-    if args.json:
-        _print_json([point.to_dict() for point in points])
-        return EXIT_OK
-    _print_table(
-        ("run", "started", "tests", "failed", "flaky", "pass rate", "duration", ""),
-        [
-            (
-                p.label,
-                p.started_at[:19],
-                p.total,
-                p.failed + p.errors,
-                p.flaky,
-                f"{p.pass_rate:.1%}",
-                f"{p.duration:.1f}s",
-                "infra?" if p.infrastructure_failure else "",
+            return _print_records(
+                history,
+                args.json,
+                ("run", "status", "duration", "attempts"),
+                lambda o: (o.run_id, o.status, f"{o.duration:.3f}s", o.attempts),
+                empty="the test did not run in these runs",
             )
-            for p in points
-        ],
+        points = store.trend(project=args.project, branch=args.branch, last=args.last)
+    return _print_records(
+        points,
+        args.json,
+        ("run", "started", "tests", "failed", "flaky", "pass rate", "duration", ""),
+        lambda p: (
+            p.label,
+            p.started_at[:19],
+            p.total,
+            p.failed + p.errors,
+            p.flaky,
+            f"{p.pass_rate:.1%}",
+            f"{p.duration:.1f}s",
+            "infra?" if p.infrastructure_failure else "",
+        ),
         empty="no runs",
     )
-    return EXIT_OK
-
-
-def _print_test_history(history: Sequence[TestOutcome], as_json: bool) -> int:
-    if as_json:
-        _print_json([outcome.to_dict() for outcome in history])
-        return EXIT_OK
-    _print_table(
-        ("run", "status", "duration", "attempts"),
-        [(o.run_id, o.status, f"{o.duration:.3f}s", o.attempts) for o in history],
-        empty="the test did not run in these runs",
-    )
-    return EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
@@ -374,55 +363,41 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             groups = store.aggregate(
                 args.by, project=args.project, branch=args.branch, last=args.limit
             )
-            return _print_groups(groups, args.json)
+            return _print_records(
+                groups,
+                args.json,
+                ("group", "runs", "tests", "failed", "flaky", "pass rate", "median", "p95"),
+                lambda g: (
+                    g.key or "(none)",
+                    g.runs,
+                    g.total,
+                    g.failed + g.errors,
+                    g.flaky,
+                    f"{g.pass_rate:.1%}",
+                    f"{g.median_duration:.1f}s",
+                    f"{g.p95_duration:.1f}s",
+                ),
+                empty="no runs",
+            )
         runs = store.runs(
             project=args.project, branch=args.branch, build=args.build, limit=args.limit
         )
-    if args.json:
-        _print_json([run.to_dict() for run in runs])
-        return EXIT_OK
-    _print_table(
+    return _print_records(
+        runs,
+        args.json,
         ("id", "started", "project", "branch", "build", "tests", "failed", "pass rate"),
-        [
-            (
-                r.id,
-                r.started_at[:19],
-                r.project,
-                r.branch,
-                r.build,
-                r.total,
-                r.failed + r.errors,
-                f"{r.pass_rate:.1%}",
-            )
-            for r in runs
-        ],
+        lambda r: (
+            r.id,
+            r.started_at[:19],
+            r.project,
+            r.branch,
+            r.build,
+            r.total,
+            r.failed + r.errors,
+            f"{r.pass_rate:.1%}",
+        ),
         empty="no runs",
     )
-    return EXIT_OK
-
-
-def _print_groups(groups: Sequence[GroupStats], as_json: bool) -> int:
-    if as_json:
-        _print_json([group.to_dict() for group in groups])
-        return EXIT_OK
-    _print_table(
-        ("group", "runs", "tests", "failed", "flaky", "pass rate", "median", "p95"),
-        [
-            (
-                g.key or "(none)",
-                g.runs,
-                g.total,
-                g.failed + g.errors,
-                g.flaky,
-                f"{g.pass_rate:.1%}",
-                f"{g.median_duration:.1f}s",
-                f"{g.p95_duration:.1f}s",
-            )
-            for g in groups
-        ],
-        empty="no runs",
-    )
-    return EXIT_OK
 
 
 def _cmd_tests(args: argparse.Namespace) -> int:
@@ -430,31 +405,41 @@ def _cmd_tests(args: argparse.Namespace) -> int:
         stats = store.tests(project=args.project, branch=args.branch, last=args.last)
     if args.failing:
         stats = [s for s in stats if s.failed + s.errors]
-    stats = stats[: args.limit]
-    if args.json:
-        _print_json([item.to_dict() for item in stats])
-        return EXIT_OK
-    _print_table(
+    return _print_records(
+        stats[: args.limit],
+        args.json,
         ("pass rate", "runs", "failed", "flaky", "median", "p95", "last", "test"),
-        [
-            (
-                f"{s.pass_rate:.1%}",
-                s.runs,
-                s.failed + s.errors,
-                s.flaky,
-                f"{s.median_duration:.3f}s",
-                f"{s.p95_duration:.3f}s",
-                s.last_status,
-                s.uid,
-            )
-            for s in stats
-        ],
+        lambda s: (
+            f"{s.pass_rate:.1%}",
+            s.runs,
+            s.failed + s.errors,
+            s.flaky,
+            f"{s.median_duration:.3f}s",
+            f"{s.p95_duration:.3f}s",
+            s.last_status,
+            s.uid,
+        ),
         empty="no tests",
     )
-    return EXIT_OK
 
 
 # -- output -----------------------------------------------------------------------
+
+
+def _print_records(
+    records: Sequence[_RecordT],
+    as_json: bool,
+    headers: Sequence[str],
+    row: Callable[[_RecordT], Sequence[object]],
+    *,
+    empty: str,
+) -> int:
+    """Print the records of a listing command as JSON, or as a table of one ``row`` each."""
+    if as_json:
+        _print_json([record.to_dict() for record in records])
+    else:
+        _print_table(headers, [row(record) for record in records], empty=empty)
+    return EXIT_OK
 
 
 def _print_json(data: Any) -> None:
