@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypedDict
 
 from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, TestSuite
 
@@ -743,7 +743,6 @@ class ResultStore:
         names = self._test_names(groups)
         stats: list[TestStats] = []
         for test_id, group in groups.items():
-            tally = _Tally(group)
             uid, suite, name = names[test_id]
             stats.append(
                 TestStats(
@@ -751,14 +750,7 @@ class ResultStore:
                     suite=suite,
                     name=name,
                     runs=len(group),
-                    passed=tally.counts["passed"],
-                    failed=tally.counts["failed"],
-                    errors=tally.counts["error"],
-                    skipped=tally.counts["skipped"],
-                    flaky=tally.flaky,
-                    pass_rate=tally.pass_rate,
-                    median_duration=tally.median,
-                    p95_duration=tally.p95,
+                    **_tally(group),
                     last_status=last_seen[test_id][1],
                 )
             )
@@ -824,22 +816,7 @@ class ResultStore:
             per_suite[suite].append((status, duration, flaky))
         stats = []
         for suite, items in per_suite.items():
-            tally = _Tally(items)
-            stats.append(
-                GroupStats(
-                    key=suite,
-                    runs=1,
-                    total=len(items),
-                    passed=tally.counts["passed"],
-                    failed=tally.counts["failed"],
-                    errors=tally.counts["error"],
-                    skipped=tally.counts["skipped"],
-                    flaky=tally.flaky,
-                    pass_rate=tally.pass_rate,
-                    median_duration=tally.median,
-                    p95_duration=tally.p95,
-                )
-            )
+            stats.append(GroupStats(key=suite, runs=1, total=len(items), **_tally(items)))
         return stats
 
     def slowest(self, ref: RunRef = "latest", *, limit: int = 10) -> list[TestOutcome]:
@@ -1421,23 +1398,40 @@ def _outcome(row: Sequence[Any]) -> TestOutcome:
     return TestOutcome(row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), row[9])
 
 
-class _Tally:
-    """Counts, pass rate and duration percentiles of (status, duration, flaky) items."""
+class _Tally(TypedDict):
+    """The fields :class:`TestStats` and :class:`GroupStats` share, by those names."""
 
-    def __init__(self, items: Iterable[tuple[str, float, int]]) -> None:
-        self.counts: dict[str, int] = defaultdict(int)
-        durations: list[float] = []
-        self.flaky = 0
-        for status, duration, flaky in items:
-            self.counts[status] += 1
-            self.flaky += flaky
-            if status not in _NOT_EXECUTED:
-                durations.append(duration)
-        durations.sort()
-        failing = self.counts["failed"] + self.counts["error"]
-        self.pass_rate = _pass_rate(len(durations), failing)
-        self.median = percentile(durations, 0.5)
-        self.p95 = percentile(durations, 0.95)
+    passed: int
+    failed: int
+    errors: int
+    skipped: int
+    flaky: int
+    pass_rate: float
+    median_duration: float
+    p95_duration: float
+
+
+def _tally(items: Iterable[tuple[str, float, int]]) -> _Tally:
+    """Counts, pass rate and duration percentiles of (status, duration, flaky) items."""
+    counts: dict[str, int] = defaultdict(int)
+    durations: list[float] = []
+    flaky_total = 0
+    for status, duration, flaky in items:
+        counts[status] += 1
+        flaky_total += flaky
+        if status not in _NOT_EXECUTED:
+            durations.append(duration)
+    durations.sort()
+    return _Tally(
+        passed=counts["passed"],
+        failed=counts["failed"],
+        errors=counts["error"],
+        skipped=counts["skipped"],
+        flaky=flaky_total,
+        pass_rate=_pass_rate(len(durations), counts["failed"] + counts["error"]),
+        median_duration=percentile(durations, 0.5),
+        p95_duration=percentile(durations, 0.95),
+    )
 
 
 def _pass_rate(executed: int, failing: int) -> float:
