@@ -9,6 +9,7 @@ from pathlib import Path
 
 from maestro_test_adapters.adapters._base import CommandAdapter, Invocation, ToolNotFoundError
 from maestro_test_adapters.models import TestRun
+from maestro_test_adapters.readers import read_results
 
 
 def find_node_tool(command: str, package: str, workdir: Path, env: Mapping[str, str]) -> str:
@@ -37,12 +38,6 @@ def find_node_tool(command: str, package: str, workdir: Path, env: Mapping[str, 
             " (or `npm ci` if the project has a package-lock.json)",
         )
     return found
-
-
-def _read(report: Path, format_name: str) -> TestRun:
-    from maestro_test_adapters.readers import read_results  # readers import lazily
-
-    return read_results(report, format=format_name)
 
 
 class JestAdapter(CommandAdapter):
@@ -80,7 +75,7 @@ class JestAdapter(CommandAdapter):
 
     def read_report(self, report: Path) -> TestRun:
         """Read Jest's ``--json`` report."""
-        return _read(report, "jest")
+        return read_results(report, format="jest")
 
 
 class CucumberJsAdapter(CommandAdapter):
@@ -109,7 +104,7 @@ class CucumberJsAdapter(CommandAdapter):
 
     def read_report(self, report: Path) -> TestRun:
         """Read the Cucumber messages NDJSON stream."""
-        return _read(report, "cucumber-messages")
+        return read_results(report, format="cucumber-messages")
 
 
 class PlaywrightTestAdapter(CommandAdapter):
@@ -143,4 +138,4 @@ class PlaywrightTestAdapter(CommandAdapter):
 
     def read_report(self, report: Path) -> TestRun:
         """Read Playwright's JSON report."""
-        return _read(report, "playwright")
+        return read_results(report, format="playwright")

@@ -13,6 +13,7 @@ from maestro_test_adapters import browser
 from maestro_test_adapters._journal import read_journal
 from maestro_test_adapters.adapters._base import CommandAdapter, Invocation, ToolNotFoundError
 from maestro_test_adapters.models import TestRun
+from maestro_test_adapters.readers import read_results
 
 _PLUGIN_MODULE = "maestro_test_adapters.pytest_plugin"
 
@@ -254,8 +255,6 @@ class BehaveAdapter(CommandAdapter):
 
     def read_report(self, report: Path) -> TestRun:
         """Read behave's Cucumber JSON."""
-        from maestro_test_adapters.readers import read_results  # readers import lazily
-
         return read_results(report, format="cucumber-json")
 
 
