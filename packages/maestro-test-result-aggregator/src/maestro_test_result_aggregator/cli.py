@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from maestro_test_result_aggregator import __version__
-from maestro_test_result_aggregator.errors import AggregatorError
+from maestro_test_result_aggregator.errors import AggregatorError, RunNotFoundError
 from maestro_test_result_aggregator.records import _Record
 from maestro_test_result_aggregator.reports import FORMATS
 from maestro_test_result_aggregator.store import DEFAULT_DB, ResultStore
@@ -47,10 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (AggregatorError, _UsageError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (OSError, sqlite3.Error) as exc:
+    except (AggregatorError, _UsageError, OSError, sqlite3.Error) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -246,8 +243,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _gate_new_failures(store: ResultStore, head: int) -> bool:
-    from maestro_test_result_aggregator.errors import RunNotFoundError
-
     try:
         diff = store.diff(head=head)
     except RunNotFoundError:
