@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu: dict[str, list[float]] = {name: [] for name, _, _ in contenders}
     verify_wall: list[float] = []
     verify_cpu: list[float] = []
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for round_number in range(args.rounds):
             for index, (name, run, events) in enumerate(contenders):
@@ -230,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{args.events:,} events per run ({args.always_events:,} for `always`), medians of "
         f"{args.rounds} interleaved rounds; Python {platform.python_version()} on "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f} at the end. Ratios compare events per CPU-second.\n"
+        f"{load_at_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end. Ratios "
+        "compare events per CPU-second.\n"
     )
     print(
         "| logger | events/s | events per CPU-second | vs floor | vs same-record floor "

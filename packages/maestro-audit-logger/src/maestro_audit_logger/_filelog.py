@@ -399,16 +399,20 @@ class JsonlLog:
             self.sync_to(position)
 
     def _flush_loop(self, interval: float) -> None:
+        flushed = time.monotonic()
         while True:
             counted = self._wake.wait(interval)
             self._wake.clear()
             if self._closed:
                 return
             try:
-                if counted:  # fsync_every records were written: make them durable
+                now = time.monotonic()
+                if counted and now - flushed < interval:
+                    # fsync_every records were written: make them durable
                     self.sync_to(self._sync_due)
                 else:  # the interval passed: also write what is still buffered
                     self.flush(sync=self.durability != "none")
+                    flushed = now
             except OSError as exc:  # pragma: no cover - disk full, I/O error
                 _log.error("audit log %s: background flush failed: %s", self.path, exc)
 
