@@ -71,8 +71,8 @@ def test_generated_package_builds_installs_and_passes_its_tests(
             assert name in freeze, f"{name} missing after installing [{extra}]"
 
 
-def test_generated_package_passes_pre_commit(tmp_path: Path) -> None:
-    answers = {**ANSWER_SETS["console-script"], **ANSWER_SETS["extras"]}
+@pytest.mark.parametrize("answers", ANSWER_SETS.values(), ids=ANSWER_SETS)
+def test_generated_package_passes_pre_commit(answers: dict[str, Any], tmp_path: Path) -> None:
     package = render_copier(answers, tmp_path / "package")
     git(package, "init", "-q", "-b", "main")
     git(package, "add", "-A")
