@@ -10,8 +10,9 @@ from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, T
 
 from maestro_test_result_aggregator import ResultStore, RunTags
 
-#: Copies of the shared real-world fixtures; MANIFEST.md there keeps their attribution.
-FIXTURES = Path(__file__).parent / "fixtures" / "test-results"
+#: The shared real-world fixtures, read-only beside the repository (CI lays them there too);
+#: MANIFEST.md there keeps their attribution.
+FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "test-results"
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
