@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from maestro_factory.building import build_package, twine_check
+from maestro_factory.workspace import Package
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from template_render import ANSWER_SETS, git, render_copier
 
 pytestmark = pytest.mark.slow
@@ -44,10 +48,10 @@ def test_generated_package_builds_installs_and_passes_its_tests(
     project = tomllib.loads((package / "pyproject.toml").read_text())["project"]
     import_name = next((package / "src").iterdir()).name
 
-    run("uv", "build", "--quiet", "--out-dir", tmp_path / "dist", package, cwd=tmp_path)
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
-    (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
-    run(BIN / "twine", "check", "--strict", wheel, sdist, cwd=tmp_path)
+    # The release tool's own steps: uv build (sdist, then the wheel) and twine check --strict.
+    artefacts = build_package(Package(project["name"], project["version"], package), tmp_path)
+    twine_check(artefacts.files)
+    (wheel,) = artefacts.wheels
 
     # The wheel's metadata never carries a path or file:// requirement.
     with zipfile.ZipFile(wheel) as archive:
@@ -67,7 +71,7 @@ def test_generated_package_builds_installs_and_passes_its_tests(
         run(extra_python, "-c", f"import {import_name}", cwd=tmp_path)
         freeze = run("uv", "pip", "freeze", "--python", extra_python, cwd=tmp_path).stdout.lower()
         for requirement in project["optional-dependencies"][extra]:
-            name = requirement.split(">")[0].split("=")[0].split("<")[0].strip().replace("_", "-")
+            name = canonicalize_name(Requirement(requirement).name)
             assert name in freeze, f"{name} missing after installing [{extra}]"
 
 
