@@ -336,11 +336,8 @@ class SimpleIndex:
         """The file's sha256: as the index states it, or computed from a download."""
         if file.sha256:
             return file.sha256
-        digest = hashlib.sha256()
         with self._open(file.url, "*/*") as response:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+            return hashlib.file_digest(response, "sha256").hexdigest()
 
 
 class _SameHostAuth(urllib.request.BaseHandler):
@@ -406,7 +403,7 @@ def _parse_json(body: bytes, page_url: str) -> dict[str, IndexFile]:
 
 
 def file_sha256(path: Path) -> str:
-    """The sha256 hex digest of a file, read in chunks.
+    """The sha256 hex digest of a file, read in chunks (never whole into memory).
 
     >>> import tempfile
     >>> target = Path(tempfile.mkdtemp()) / "f"
@@ -414,8 +411,5 @@ def file_sha256(path: Path) -> str:
     >>> file_sha256(target) == hashlib.sha256(b"abc").hexdigest()
     True
     """
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
