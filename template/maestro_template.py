@@ -334,6 +334,5 @@ class MaestroExtension(Extension):
                 "requirement_list": requirement_list,
                 "extras_union": extras_union,
                 "as_mapping": as_mapping,
-                "normalize": normalize,
             }
         )

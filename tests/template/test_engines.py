@@ -50,17 +50,6 @@ def test_every_template_expression_is_rendered(tmp_path: Path) -> None:
         assert text.count("{{") == text.count("${{"), name
 
 
-def test_github_expressions_survive_rendering(tmp_path: Path) -> None:
-    rendered = tree(render_copier(EXTRA_SETS["standalone-ci"], tmp_path / "pkg"))
-    workflows = {
-        name: data.decode()
-        for name, data in rendered.items()
-        if name.startswith(".github/workflows/")
-    }
-    assert workflows, "standalone_ci=true must add GitHub workflows"
-    assert all("${{ " in text for text in workflows.values())
-
-
 def test_optional_files_are_switched_by_their_names(tmp_path: Path) -> None:
     without = tree(render_copier(ANSWER_SETS["minimal"], tmp_path / "minimal"))
     with_cli = tree(render_copier(ANSWER_SETS["console-script"], tmp_path / "cli"))
