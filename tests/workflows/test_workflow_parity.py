@@ -76,8 +76,6 @@ class LocalCommands:
     test_environment: dict[str, str] = field(default_factory=dict)
     tools: frozenset[str] = frozenset()  # programs `uv run` may start
     uv_commands: frozenset[tuple[str, ...]] = frozenset()  # e.g. ("uv", "build")
-    factory: bool = False
-    docs: bool = False
 
 
 def _dev_lines() -> list[str]:
@@ -128,10 +126,16 @@ def repository_commands() -> LocalCommands:
         pytest_options=tuple(options),
         pre_commit_args=tuple(_uv_run_line(lines, "pre-commit")),
         test_environment=exports,
-        tools=frozenset({"pytest", "pre-commit", "factory", "mkdocs"}),
-        factory=True,
-        docs=(REPO_ROOT / "mkdocs.yml").is_file(),
+        tools=frozenset(
+            {"pytest", "pre-commit", "factory"}
+            | ({"mkdocs"} if (REPO_ROOT / "mkdocs.yml").is_file() else set())
+        ),
     )
+
+
+def _requirement_name(requirement: str) -> str:
+    """The project name a requirement or ``--with`` value starts with."""
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
 
 
 def template_commands(package: Path) -> LocalCommands:
@@ -148,7 +152,7 @@ def template_commands(package: Path) -> LocalCommands:
     assert pytest_runs, f"{package}/README.md: no `uv run pytest` under Develop"
     project = tomllib.loads((package / "pyproject.toml").read_text(encoding="utf-8"))
     dev_group = project.get("dependency-groups", {}).get("dev", [])
-    tools = {re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0] for requirement in dev_group}
+    tools = {_requirement_name(requirement) for requirement in dev_group}
     pre_commit = (package / ".pre-commit-config.yaml").is_file()
     return LocalCommands(
         sync_options=frozenset({"--locked"}),
@@ -212,10 +216,6 @@ def _command_problems(line: RunLine, text: str, local: LocalCommands) -> list[st
     return problems_with(line, words, local)
 
 
-def _step_variables(line: RunLine) -> set[str]:
-    return set(line.step.get("env", {}))
-
-
 def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list[str]:
     """Why *words* (one command of *line*) is not an allowed local command; [] if it is."""
     if tuple(words) == TAG_PUSH:
@@ -232,7 +232,7 @@ def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list
     rest, extra_tools = words[2:], set()
     while rest and rest[0].startswith("--"):
         if rest[0] == "--with" and len(rest) > 1:
-            extra_tools.add(re.split(r"[\s\[<>=!~;]", rest[1], maxsplit=1)[0])
+            extra_tools.add(_requirement_name(rest[1]))
             rest = rest[2:]
         elif rest[0] in UV_LOCK_MODE:
             rest = rest[1:]
@@ -248,10 +248,10 @@ def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list
     if tool == "pre-commit":
         ok = tuple(args) == local.pre_commit_args
         return [] if ok else [f"{line}: ./dev runs pre-commit {' '.join(local.pre_commit_args)}"]
-    if tool == "mkdocs":
-        ok = local.docs and args == ["build", "--strict"]
+    if tool == "mkdocs" and tool in local.tools:
+        ok = args == ["build", "--strict"]
         return [] if ok else [f"{line}: the docs are built with mkdocs build --strict"]
-    if tool == "factory" and local.factory:
+    if tool == "factory" and tool in local.tools:
         return _factory_problems(line, args)
     return [f"{line}: `{tool}` is not run that way locally"]
 
@@ -289,7 +289,7 @@ def _factory_problems(line: RunLine, args: list[str]) -> list[str]:
         if option in value_options and rest:
             value, rest = rest[0], rest[1:]
             names = set(VARIABLE.findall(value))
-            if not names or not names <= _step_variables(line):
+            if not names or not names <= set(line.step.get("env", {})):
                 found.append(f"{line}: {option} takes a value from the step's env")
         elif option not in flags:
             found.append(f"{line}: `factory {step} {option}` is not a form CI may use")
