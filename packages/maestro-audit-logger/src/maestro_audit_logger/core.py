@@ -781,8 +781,8 @@ class AuditLogger:
                     if self._dropped_unreported:
                         self._report_drops()
                     event, position = self._commit(item)
-                if self._durability == "always" and self._file is not None:
-                    self._file.sync_to(position)
+                if self._sync_each:
+                    self._file.sync_to(position)  # type: ignore[union-attr]
             except Exception:
                 _log.exception("audit writer: could not write a queued event")
             finally:
