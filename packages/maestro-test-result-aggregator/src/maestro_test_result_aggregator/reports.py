@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -477,44 +477,56 @@ def render_markdown(data: ReportData, *, max_bytes: int = GITHUB_SUMMARY_LIMIT) 
             f"{len(diff.new_tests)} new tests, {len(diff.removed_tests)} removed.",
             "",
         ]
-    if data.failures:
-        lines += [
-            "### Failures",
-            "",
-            "| Test | Status | Failing since | Message |",
-            "|---|---|---|---|",
-        ]
-        lines += [
-            f"| {_md(f.uid)} | {f.status} | {_md(f.since_label)} ({f.streak} runs) | "
-            f"{_md(_clip(f.message, 300))} |"
+    lines += _md_section(
+        "Failures",
+        ("Test", "Status", "Failing since", "Message"),
+        [
+            (
+                _md(f.uid),
+                f.status,
+                f"{_md(f.since_label)} ({f.streak} runs)",
+                _md(_clip(f.message, 300)),
+            )
             for f in data.failures
-        ]
-        lines.append("")
-    if data.flaky:
-        lines += [
-            "### Flaky tests",
-            "",
-            "| Test | Flip rate | Retried runs | Same-commit flips |",
-            "|---|---:|---:|---:|",
-        ]
-        lines += [
-            f"| {_md(f.uid)} | {_pct(f.flip_rate)} | {f.retried_runs} | {f.same_commit_flips} |"
+        ],
+    )
+    lines += _md_section(
+        "Flaky tests",
+        ("Test", "Flip rate", "Retried runs", "Same-commit flips"),
+        [
+            (_md(f.uid), _pct(f.flip_rate), str(f.retried_runs), str(f.same_commit_flips))
             for f in data.flaky
-        ]
-        lines.append("")
-    if data.regressions:
-        lines += [
-            "### Slower than baseline",
-            "",
-            "| Test | Duration | Baseline |",
-            "|---|---:|---:|",
-        ]
-        lines += [
-            f"| {_md(r.uid)} | {_secs(r.duration)} | {_secs(r.baseline_median)} |"
-            for r in data.regressions
-        ]
-        lines.append("")
+        ],
+        numeric={1, 2, 3},
+    )
+    lines += _md_section(
+        "Slower than baseline",
+        ("Test", "Duration", "Baseline"),
+        [(_md(r.uid), _secs(r.duration), _secs(r.baseline_median)) for r in data.regressions],
+        numeric={1, 2},
+    )
     return _fit(lines, max_bytes)
+
+
+def _md_table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Container[int] = ()
+) -> list[str]:
+    """A Markdown table: the header, the alignment row (numbers right), the rows."""
+    align = ("---:" if i in numeric else "---" for i in range(len(headers)))
+    return [
+        f"| {' | '.join(headers)} |",
+        f"|{'|'.join(align)}|",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+
+
+def _md_section(
+    title: str, headers: Sequence[str], rows: list[Sequence[str]], numeric: Container[int] = ()
+) -> list[str]:
+    """A ``###`` section holding a table of ``rows``; nothing when there are none."""
+    if not rows:
+        return []
+    return [f"### {title}", "", *_md_table(headers, rows, numeric), ""]
 
 
 def _fit(lines: list[str], max_bytes: int) -> str:
