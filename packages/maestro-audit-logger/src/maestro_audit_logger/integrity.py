@@ -383,31 +383,25 @@ def verify(
         "alg": "",
         "anchored": True,
     }
+    problem: Problem | None = None
+    bad_seq: int | None = None
     try:
         _verify_files(files, raw_key, checkpoints, state)
     except _Failure as failure:
-        return VerifyResult(
-            ok=False,
-            records=state["records"],
-            first_seq=state["first"],
-            last_seq=state["last"],
-            head=state["head"].decode(),
-            algorithm=state["alg"],
-            files=tuple(str(f) for f in files),
-            problem=failure.problem,
-            bad_seq=failure.seq,
-            message=failure.message,
-            anchored=state["anchored"],
-        )
+        problem, bad_seq, message = failure.problem, failure.seq, failure.message
+    else:
+        message = f"ok: {state['records']} records verified"
     return VerifyResult(
-        ok=True,
+        ok=problem is None,
         records=state["records"],
         first_seq=state["first"],
         last_seq=state["last"],
         head=state["head"].decode(),
         algorithm=state["alg"],
         files=tuple(str(f) for f in files),
-        message=f"ok: {state['records']} records verified",
+        problem=problem,
+        bad_seq=bad_seq,
+        message=message,
         anchored=state["anchored"],
     )
 
