@@ -180,7 +180,6 @@ class Problem(enum.StrEnum):
     TRUNCATED = "truncated"
     WRONG_KEY = "wrong-key"
     KEY_REQUIRED = "key-required"
-    MALFORMED = "malformed"
     CHECKPOINT_MISMATCH = "checkpoint-mismatch"
 
 
