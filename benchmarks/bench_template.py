@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -32,10 +33,7 @@ ANSWERS = {
 }
 
 
-ROOT = REPOSITORY  # replaced by a clean clone in main()
-
-
-def copier_command(dst: Path) -> list[str]:
+def copier_command(template: Path, dst: Path) -> list[str]:
     data = [f"--data={key}={value}" for key, value in ANSWERS.items()]
     return [
         str(BIN / "copier"),
@@ -45,12 +43,12 @@ def copier_command(dst: Path) -> list[str]:
         "--defaults",
         *data,
         '--data=extras={"yaml": ["pyyaml>=6"]}',
-        str(ROOT),
+        str(template),
         str(dst),
     ]
 
 
-def cookiecutter_command(dst: Path) -> list[str]:
+def cookiecutter_command(template: Path, dst: Path) -> list[str]:
     data = [f"{key}={value}" for key, value in ANSWERS.items()]
     return [
         str(BIN / "cookiecutter"),
@@ -59,16 +57,16 @@ def cookiecutter_command(dst: Path) -> list[str]:
         "template",
         "--output-dir",
         str(dst),
-        str(ROOT),
+        str(template),
         *data,
     ]
 
 
-def measure(build: object, runs: int) -> list[float]:
+def measure(build: Callable[[Path, Path], list[str]], template: Path, runs: int) -> list[float]:
     timings = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            command = build(Path(tmp) / "out")  # type: ignore[operator]
+            command = build(template, Path(tmp) / "out")
             start = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True)
             timings.append(time.perf_counter() - start)
@@ -79,14 +77,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    global ROOT
-    clone = tempfile.TemporaryDirectory()
-    ROOT = Path(clone.name) / "factory"
-    subprocess.run(["git", "clone", "--quiet", str(REPOSITORY), str(ROOT)], check=True)
-    rows = [
-        ("copier copy", measure(copier_command, args.runs)),
-        ("cookiecutter", measure(cookiecutter_command, args.runs)),
-    ]
+    with tempfile.TemporaryDirectory() as clone:
+        template = Path(clone) / "factory"
+        subprocess.run(["git", "clone", "--quiet", str(REPOSITORY), str(template)], check=True)
+        rows = [
+            ("copier copy", measure(copier_command, template, args.runs)),
+            ("cookiecutter", measure(cookiecutter_command, template, args.runs)),
+        ]
     print(
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"{args.runs} runs each, medians (process start-up included)\n"
