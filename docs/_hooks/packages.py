@@ -81,14 +81,17 @@ class FencedBlock:
     Attributes:
         language: The first word of the info string, lower-cased (``""`` if none).
         fence_line: 1-based line number of the opening fence.
-        body_start_line: 1-based line number of the first line of the body.
         body: The body, with the fence's indentation removed.
     """
 
     language: str
     fence_line: int
-    body_start_line: int
     body: str
+
+    @property
+    def body_start_line(self) -> int:
+        """1-based line number of the first line of the body."""
+        return self.fence_line + 1
 
 
 def _fence_language(info: str) -> str:
@@ -132,7 +135,7 @@ def iter_fenced_blocks(text: str) -> Iterator[FencedBlock]:
         dedented = [
             line.removeprefix(indent) if line.startswith(indent) else line.lstrip() for line in body
         ]
-        yield FencedBlock(language, first + 1, first + 2, "".join(f"{line}\n" for line in dedented))
+        yield FencedBlock(language, first + 1, "".join(f"{line}\n" for line in dedented))
 
 
 def split_code(text: str) -> list[tuple[bool, str]]:
