@@ -175,11 +175,9 @@ class RowBuilder:
         return True
 
     def _add_details(self, batch: Batch, index: int, result: TestResult) -> int:
-        status = result.status
-        earlier = result.attempts
-        flaky = int(status is Status.PASSED and any(a.status.is_failure for a in earlier))
+        flaky = int(result.flaky)
         self._flaky += flaky
-        for number, attempt in enumerate(earlier, start=1):
+        for number, attempt in enumerate(result.attempts, start=1):
             batch.attempts.append(
                 (index, number, _STATUS_TEXT[attempt.status], attempt.duration,
                  clip(attempt.message))
@@ -187,7 +185,7 @@ class RowBuilder:
             batch.attachments.extend(
                 (index, a.name or "", a.path, a.media_type) for a in attempt.attachments
             )
-        if status is not Status.PASSED:
+        if result.status is not Status.PASSED:
             batch.details.append(
                 (
                     index,
