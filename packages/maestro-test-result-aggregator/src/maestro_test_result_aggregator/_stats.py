@@ -39,3 +39,12 @@ def median_absolute_deviation(values: Sequence[float]) -> float:
     """
     center = median(values)
     return median([abs(value - center) for value in values])
+
+
+def pass_rate(executed: int, failing: int) -> float:
+    """Share of ``executed`` tests that did not fail or error (1.0 when none executed).
+
+    >>> pass_rate(4, 1), pass_rate(0, 0)
+    (0.75, 1.0)
+    """
+    return 1.0 if executed <= 0 else (executed - failing) / executed

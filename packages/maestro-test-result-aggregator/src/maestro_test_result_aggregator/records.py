@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from maestro_test_result_aggregator import _stats
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
@@ -72,8 +74,7 @@ class RunSummary(_Record):
     @property
     def pass_rate(self) -> float:
         """Share of executed tests that neither failed nor errored."""
-        executed = self.executed
-        return 1.0 if executed <= 0 else (executed - self.failed - self.errors) / executed
+        return _stats.pass_rate(self.executed, self.failed + self.errors)
 
     @property
     def label(self) -> str:

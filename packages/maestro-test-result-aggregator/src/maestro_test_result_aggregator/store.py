@@ -27,6 +27,7 @@ from maestro_test_result_aggregator import _ingest, _reading, _schema
 from maestro_test_result_aggregator._stats import (
     median,
     median_absolute_deviation,
+    pass_rate,
     percentile,
 )
 from maestro_test_result_aggregator.errors import (
@@ -1428,14 +1429,10 @@ def _tally(items: Iterable[tuple[str, float, int]]) -> _Tally:
         errors=counts["error"],
         skipped=counts["skipped"],
         flaky=flaky_total,
-        pass_rate=_pass_rate(len(durations), counts["failed"] + counts["error"]),
+        pass_rate=pass_rate(len(durations), counts["failed"] + counts["error"]),
         median_duration=percentile(durations, 0.5),
         p95_duration=percentile(durations, 0.95),
     )
-
-
-def _pass_rate(executed: int, failing: int) -> float:
-    return 1.0 if executed <= 0 else (executed - failing) / executed
 
 
 def _group_stats(key: str, runs: list[RunSummary]) -> GroupStats:
@@ -1451,7 +1448,7 @@ def _group_stats(key: str, runs: list[RunSummary]) -> GroupStats:
         errors=sum(run.errors for run in runs),
         skipped=sum(run.skipped for run in runs),
         flaky=sum(run.flaky for run in runs),
-        pass_rate=_pass_rate(executed, failing),
+        pass_rate=pass_rate(executed, failing),
         median_duration=percentile(durations, 0.5),
         p95_duration=percentile(durations, 0.95),
     )
