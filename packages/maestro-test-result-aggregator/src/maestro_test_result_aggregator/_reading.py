@@ -26,9 +26,10 @@ from maestro_test_result_aggregator.errors import IngestError
 
 #: Files larger than this are streamed instead of read whole.
 STREAM_THRESHOLD = 32 * 1024 * 1024
-#: What reading a file may raise: the readers' own errors and, should a reader
-#: let one through, anything else. One bad file must never stop the others.
-READ_ERRORS = (ReadError, OSError, ValueError, SyntaxError, LookupError, Exception)
+#: What reading a file may raise: the readers' own errors (ReadError, OSError)
+#: and, should a reader let one through, anything else. One bad file must never
+#: stop the others.
+READ_ERRORS = (Exception,)
 
 
 class NotAResultFile(IngestError):
