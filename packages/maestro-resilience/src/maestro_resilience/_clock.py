@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from ._validate import check_int
+
 __all__ = [
     "AsyncSleep",
     "Clock",
@@ -139,10 +141,8 @@ def set_testing(enabled: bool, *, max_attempts: int | None = None) -> AbstractCo
     False
     """
     global _testing
-    if max_attempts is not None and (
-        not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1
-    ):
-        raise ValueError(f"max_attempts must be an int >= 1 or None, got {max_attempts!r}")
+    if max_attempts is not None:
+        check_int("max_attempts", max_attempts, hint=" or None")
     previous = _testing
     _testing = _TestingMode(enabled=enabled, max_attempts=max_attempts if enabled else None)
     return _RestoreOnExit(previous)
