@@ -148,7 +148,7 @@ class CallTimeoutError(ResilienceError, TimeoutError):
 
 
 class RetryExhaustedError(ResilienceError):
-    """Every attempt returned a result that the ``retry_on_result`` predicate rejected.
+    """Every attempt returned a result that the ``retry_if_result`` predicate rejected.
 
     (When attempts end with an exception, :func:`~maestro_resilience.retry`
     re-raises that original exception instead; see
