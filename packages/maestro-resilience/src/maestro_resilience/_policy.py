@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import itertools
@@ -11,6 +12,15 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Never retried nor replaced by a fallback, whatever ``on`` says: handling them would
+# break cancellation and shutdown.
+_NEVER_HANDLED: tuple[type[BaseException], ...] = (
+    asyncio.CancelledError,
+    KeyboardInterrupt,
+    SystemExit,
+    GeneratorExit,
+)
 
 __all__ = ["Policy"]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
-from ._policy import P, Policy, R, _Counter, _name_of
+from ._policy import _NEVER_HANDLED, P, Policy, R, _Counter, _name_of
 from ._validate import exception_types
 
 __all__ = ["Fallback", "fallback"]
@@ -16,8 +15,6 @@ __all__ = ["Fallback", "fallback"]
 logger = logging.getLogger("maestro_resilience.fallback")
 
 _MISSING: Any = object()
-# Falling back on these would swallow cancellation or shutdown.
-_NEVER_CAUGHT = (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 class Fallback(Policy):
@@ -63,7 +60,7 @@ class Fallback(Policy):
         return self._used.value
 
     def _replace(self, fn: object, exc: BaseException) -> object:
-        if isinstance(exc, _NEVER_CAUGHT):
+        if isinstance(exc, _NEVER_HANDLED):
             raise exc
         self._used.increment()
         logger.info("%s failed with %r; using the fallback", _name_of(fn), exc)

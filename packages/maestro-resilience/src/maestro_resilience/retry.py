@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from . import _clock
 from ._clock import AsyncSleep, Clock, Sleep
-from ._policy import P, Policy, R, _Counter, _name_of
+from ._policy import _NEVER_HANDLED, P, Policy, R, _Counter, _name_of
 from ._validate import check_int, check_seconds, exception_types
 from .backoff import Backoff, ExponentialBackoff
 from .errors import RetryExhaustedError
@@ -20,13 +20,6 @@ __all__ = ["Retry", "RetryEvent", "RetryInfo", "RetryMetrics", "retry", "retry_i
 
 logger = logging.getLogger("maestro_resilience.retry")
 
-# Never retried, whatever ``on`` says: retrying them would break cancellation and shutdown.
-_NEVER_RETRIED: tuple[type[BaseException], ...] = (
-    asyncio.CancelledError,
-    KeyboardInterrupt,
-    SystemExit,
-    GeneratorExit,
-)
 # Earlier failures kept on the final exception; bounded so that endless retries
 # cannot pin an unbounded number of tracebacks in memory.
 _KEPT_FAILURES = 32
@@ -410,7 +403,7 @@ class _Run:
 
     def _retryable(self, exc: BaseException) -> bool:
         policy = self.policy
-        if isinstance(exc, _NEVER_RETRIED) or not isinstance(exc, policy.on):
+        if isinstance(exc, _NEVER_HANDLED) or not isinstance(exc, policy.on):
             return False
         return policy.retry_if is None or bool(policy.retry_if(exc))
 
