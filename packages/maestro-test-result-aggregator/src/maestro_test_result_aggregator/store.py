@@ -791,12 +791,11 @@ class ResultStore:
         >>> [(g.key, g.runs, g.failed) for g in store.aggregate("branch")]
         [('main', 6, 2)]
         """
-        column = {"project": "project", "branch": "branch", "build": "build"}.get(by)
-        if column is None:
+        if by not in ("project", "branch", "build"):
             raise ValueError(f"by must be 'project', 'branch' or 'build', not {by!r}")
         groups: dict[str, list[RunSummary]] = defaultdict(list)
         for run in self.runs(project=project, branch=branch, limit=last):
-            groups[getattr(run, column)].append(run)
+            groups[getattr(run, by)].append(run)
         return [_group_stats(key, runs) for key, runs in groups.items()]
 
     def suites(self, ref: RunRef = "latest") -> list[GroupStats]:
