@@ -6,6 +6,7 @@ Nothing here imitates the upload protocol: the index is a real pypiserver on
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import os
@@ -19,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,9 +95,9 @@ class FlakyProxy:
     stale_served: int = 0
 
 
-def start_flaky_proxy(
-    upstream: str, failures: int, *, stale_listings: int = 0
-) -> tuple[FlakyProxy, http.server.ThreadingHTTPServer]:
+@contextlib.contextmanager
+def flaky_proxy(upstream: str, failures: int, *, stale_listings: int = 0) -> Iterator[FlakyProxy]:
+    """Run a :class:`FlakyProxy` in front of *upstream* for the duration of a ``with`` block."""
     target = urllib.parse.urlsplit(upstream)
     state = FlakyProxy("", failures, stale_listings)
     lock = threading.Lock()
@@ -151,7 +153,11 @@ def start_flaky_proxy(
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    return state, server
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def write_package(

@@ -9,9 +9,9 @@ import pytest
 from factory_test_support import (
     PypiServer,
     audit_records,
+    flaky_proxy,
     git,
     run_factory,
-    start_flaky_proxy,
     start_pypiserver,
 )
 
@@ -208,13 +208,10 @@ def test_missing_credentials_say_which_variables_to_set(
 def test_uploads_answered_503_are_retried_with_backoff(
     workspace: Path, pypiserver: PypiServer
 ) -> None:
-    proxy, server = start_flaky_proxy(pypiserver.url, failures=3)
-    try:
+    with flaky_proxy(pypiserver.url, failures=3) as proxy:
         result = run_factory(
             workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
         )
-    finally:
-        server.shutdown()
 
     assert result.returncode == 0, result.stderr
     assert proxy.posts[:4] == [503, 503, 503, 200]
@@ -227,8 +224,7 @@ def test_uploads_answered_503_are_retried_with_backoff(
 def test_an_index_that_keeps_failing_gives_up_with_the_status(
     workspace: Path, pypiserver: PypiServer
 ) -> None:
-    proxy, server = start_flaky_proxy(pypiserver.url, failures=100)
-    try:
+    with flaky_proxy(pypiserver.url, failures=100) as proxy:
         result = run_factory(
             workspace,
             "publish",
@@ -239,8 +235,6 @@ def test_an_index_that_keeps_failing_gives_up_with_the_status(
             *FAST_RETRY,
             env=index_env(proxy.url),
         )
-    finally:
-        server.shutdown()
 
     assert result.returncode == 1
     assert proxy.posts == [503, 503]
@@ -336,13 +330,10 @@ def test_the_audit_log_is_signed_with_the_configured_key(
 def test_an_index_that_lists_uploads_late_is_read_again_with_backoff(
     workspace: Path, pypiserver: PypiServer
 ) -> None:
-    proxy, server = start_flaky_proxy(pypiserver.url, failures=0, stale_listings=2)
-    try:
+    with flaky_proxy(pypiserver.url, failures=0, stale_listings=2) as proxy:
         result = run_factory(
             workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
         )
-    finally:
-        server.shutdown()
 
     assert result.returncode == 0, result.stderr
     assert proxy.stale_served == 2
@@ -353,13 +344,10 @@ def test_an_index_that_lists_uploads_late_is_read_again_with_backoff(
 def test_uploads_the_index_never_lists_fail_the_run(
     workspace: Path, pypiserver: PypiServer
 ) -> None:
-    proxy, server = start_flaky_proxy(pypiserver.url, failures=0, stale_listings=1000)
-    try:
+    with flaky_proxy(pypiserver.url, failures=0, stale_listings=1000) as proxy:
         result = run_factory(
             workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
         )
-    finally:
-        server.shutdown()
 
     assert result.returncode == 1
     assert "uploaded but not listed with the right sha256" in result.stderr
