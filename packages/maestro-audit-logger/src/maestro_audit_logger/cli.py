@@ -17,7 +17,8 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
@@ -143,13 +144,6 @@ def _json_line(event: AuditEvent) -> str:
     return json.dumps(event.to_dict(), ensure_ascii=True, separators=(",", ":"))
 
 
-def _limited(events: Iterable[AuditEvent], limit: int | None) -> Iterable[AuditEvent]:
-    for index, event in enumerate(events):
-        if limit is not None and index >= limit:
-            return
-        yield event
-
-
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     result = verify(args.path, key=_key(args), checkpoints=args.checkpoints)
     if args.json:
@@ -193,7 +187,7 @@ def _cmd_tail(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     if args.limit is not None and args.limit < 0:
         raise _UsageError("--limit must be zero or more")
-    events = _limited(read_events(args.path, _filter(args)), args.limit)
+    events = islice(read_events(args.path, _filter(args)), args.limit)
     if args.format == "table":
         out.write("\n".join(format_table(events)) + "\n")
     elif args.format == "jsonl":
