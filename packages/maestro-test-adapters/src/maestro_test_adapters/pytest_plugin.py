@@ -47,6 +47,7 @@ from maestro_test_adapters.models import (
     TestRun,
     TestSuite,
 )
+from maestro_test_adapters.readers._base import first_line
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -324,7 +325,7 @@ class _Recorder:
             [
                 _AttemptRecord(
                     Status.ERROR,
-                    message=_first_line(text) or "collection failed",
+                    message=first_line(text) or "collection failed",
                     traceback=text,
                 )
             ],
@@ -441,7 +442,7 @@ def _apply(attempt: _AttemptRecord, report: pytest.TestReport) -> None:
         return
     # failed (or pytest-rerunfailures' "rerun", a failure that will be retried)
     text = report.longreprtext
-    message = _crash_message(report) or _first_line(text)
+    message = _crash_message(report) or first_line(text)
     if report.when == "call":
         attempt.status = Status.FAILED
     elif report.when == "setup":
@@ -479,11 +480,4 @@ def _skip_reason(report: pytest.TestReport) -> str | None:
     if isinstance(report.longrepr, tuple):
         reason = str(report.longrepr[2])
         return reason.removeprefix("Skipped: ") or None
-    return None
-
-
-def _first_line(text: str) -> str | None:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
     return None

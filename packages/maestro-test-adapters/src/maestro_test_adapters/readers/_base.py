@@ -19,6 +19,7 @@ __all__ = [
     "ResultFormat",
     "UnknownFormatError",
     "clean_text",
+    "first_line",
     "first_tag",
     "load_json",
     "parse_seconds",
@@ -180,6 +181,15 @@ def _parse_localised(text: str) -> float:
         return 0.0
 
 
+def first_line(text: str) -> str | None:
+    """The first line of ``text`` that is not blank, stripped; ``None`` when all are.
+
+    >>> first_line("\\n  AssertionError: 1 != 2  \\n  at line 3")
+    'AssertionError: 1 != 2'
+    """
+    return next((line.strip() for line in text.splitlines() if line.strip()), None)
+
+
 _FIRST_TAG: Final = re.compile(
     r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<([\w:.-]+)", re.DOTALL
 )
@@ -248,6 +258,11 @@ def as_dict(value: Any) -> dict[str, Any]:
 def as_str(value: Any) -> str | None:
     """``value`` when it is a non-empty string, else ``None``."""
     return value if isinstance(value, str) and value else None
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` when it is an integer, else ``None`` (``True`` is not a number)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def as_float(value: Any, scale: float = 1.0) -> float:

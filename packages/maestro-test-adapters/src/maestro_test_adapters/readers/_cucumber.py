@@ -23,10 +23,12 @@ from maestro_test_adapters.readers._base import (
     ResultFileError,
     as_dict,
     as_float,
+    as_int,
     as_list,
     as_str,
     clean_text,
     expect,
+    first_line,
     load_json,
 )
 
@@ -88,8 +90,7 @@ class _Outcome:
 
     def short_message(self) -> str | None:
         if self.message:
-            first = next((line.strip() for line in self.message.splitlines() if line.strip()), "")
-            return first or None
+            return first_line(self.message)
         if self.status in ("undefined", "pending", "ambiguous"):
             return f"a step is {self.status}"
         return None
@@ -167,8 +168,7 @@ def _add_step(outcome: _Outcome, step: dict[str, Any]) -> None:
 
 def _scenario(element: dict[str, Any], uri: str, outcome: _Outcome) -> TestResult:
     name = as_str(element.get("name")) or ""
-    line = element.get("line")
-    line = line if isinstance(line, int) and not isinstance(line, bool) else None
+    line = as_int(element.get("line"))
     location = as_str(element.get("location"))
     if line is None and location and location.rpartition(":")[2].isdigit():
         line = int(location.rpartition(":")[2])

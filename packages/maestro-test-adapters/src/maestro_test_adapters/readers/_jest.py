@@ -17,11 +17,13 @@ from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, T
 from maestro_test_adapters.readers._base import (
     as_dict,
     as_float,
+    as_int,
     as_list,
     as_str,
     clean_text,
     epoch_ms,
     expect,
+    first_line,
     load_json,
 )
 
@@ -47,8 +49,7 @@ def _message(messages: list[Any]) -> tuple[str | None, str | None]:
     if not texts:
         return None, None
     full = "\n\n".join(texts)
-    first = next((line.strip() for line in full.splitlines() if line.strip()), None)
-    return first, full
+    return first_line(full), full
 
 
 def read(path: Path) -> TestRun:
@@ -84,14 +85,13 @@ def read(path: Path) -> TestRun:
             as_str(file_result.get("message")) or as_str(file_result.get("failureMessage"))
         )
         if not suite.tests and failure:
-            first = next((line.strip() for line in failure.splitlines() if line.strip()), None)
             suite.tests.append(
                 TestResult(
                     f"{shown}::Test suite failed to run",
                     "Test suite failed to run",
                     Status.ERROR,
                     file=shown or None,
-                    message=first,
+                    message=first_line(failure),
                     traceback=failure,
                 )
             )
@@ -116,13 +116,12 @@ def _result(assertion: dict[str, Any], file: str) -> TestResult:
     status = _STATUSES.get(str(assertion.get("status")), Status.SKIPPED)
     message, traceback = _message(as_list(assertion.get("failureMessages")))
     location = as_dict(assertion.get("location"))
-    line = location.get("line")
     # Only failures are retried, so every earlier invocation failed. Jest keeps
     # their messages in retryReasons only with logErrorsBeforeRetry.
     reasons = [_message([reason]) for reason in as_list(assertion.get("retryReasons"))]
-    invocations = assertion.get("invocations")
+    invocations = as_int(assertion.get("invocations"))
     earlier = len(reasons)
-    if isinstance(invocations, int) and not isinstance(invocations, bool):
+    if invocations is not None:
         earlier = max(earlier, invocations - 1)
     reasons += [(None, None)] * (earlier - len(reasons))
     attempts = tuple(
@@ -135,7 +134,7 @@ def _result(assertion: dict[str, Any], file: str) -> TestResult:
         as_float(assertion.get("duration"), 0.001),
         " > ".join(ancestors) or None,
         file or None,
-        line if isinstance(line, int) and not isinstance(line, bool) else None,
+        as_int(location.get("line")),
         message,
         traceback,
         attempts=attempts,

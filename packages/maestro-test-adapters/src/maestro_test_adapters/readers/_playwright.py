@@ -18,6 +18,7 @@ from maestro_test_adapters.models import Attachment, Attempt, Status, TestResult
 from maestro_test_adapters.readers._base import (
     as_dict,
     as_float,
+    as_int,
     as_list,
     as_str,
     clean_text,
@@ -114,7 +115,6 @@ def _test(test: dict[str, Any], spec: dict[str, Any], path: list[str], file: str
     elif test.get("status") == "skipped":
         status = Status.SKIPPED
     title = " > ".join(path)
-    line = spec.get("line")
     properties: list[tuple[str, str]] = [("project", project)] if project else []
     for annotation in as_list(test.get("annotations")):
         annotation = as_dict(annotation)
@@ -131,7 +131,7 @@ def _test(test: dict[str, Any], spec: dict[str, Any], path: list[str], file: str
         final.duration,
         " > ".join(path[:-1]) or None,
         file or None,
-        line if isinstance(line, int) and not isinstance(line, bool) else None,
+        as_int(spec.get("line")),
         final.message,
         final.traceback,
         final.stdout,

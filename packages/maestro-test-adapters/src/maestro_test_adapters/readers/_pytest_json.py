@@ -15,6 +15,7 @@ from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, T
 from maestro_test_adapters.readers._base import (
     as_dict,
     as_float,
+    as_int,
     as_list,
     as_str,
     clean_text,
@@ -117,7 +118,7 @@ def _result(entry: dict[str, Any]) -> TestResult:
     message = clean_text(as_str(crash.get("message")))
     if message is None and longrepr:
         message = longrepr.strip().splitlines()[-1]
-    lineno = entry.get("lineno")
+    lineno = as_int(entry.get("lineno"))
     properties = tuple(
         (str(name), str(value))
         for item in as_list(entry.get("user_properties"))
@@ -131,7 +132,7 @@ def _result(entry: dict[str, Any]) -> TestResult:
         ".".join(parts[:-1]) or None,
         file or None,
         # pytest locations are 0-based; the model's lines are 1-based.
-        lineno + 1 if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
+        None if lineno is None else lineno + 1,
         message,
         longrepr,
         _joined(stages, "stdout"),
