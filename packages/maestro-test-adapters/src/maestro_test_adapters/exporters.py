@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+from maestro_test_adapters._files import write_atomically
 from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, TestSuite
 
 __all__ = ["iter_junit_xml", "to_junit_xml", "write_junit_xml"]
@@ -216,14 +216,5 @@ def write_junit_xml(run: TestRun, path: str | os.PathLike[str]) -> Path:
     1
     """
     target = Path(path)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-            stream.writelines(iter_junit_xml(run))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(target, iter_junit_xml(run))
     return target

@@ -22,11 +22,9 @@ Load it with ``-p maestro_test_adapters.pytest_plugin`` (or through the
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import re
-import tempfile
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +36,7 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from maestro_test_adapters import browser
+from maestro_test_adapters._files import write_atomically
 from maestro_test_adapters._journal import journal_path
 from maestro_test_adapters.models import (
     Attachment,
@@ -401,18 +400,7 @@ class _Recorder:
     def write(self) -> None:
         text = self.build().to_json(indent=1)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write next to the target and rename: readers never see half a report.
-        handle, temporary = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_atomically(self.path, [text])
         if self.journal is not None:  # the report has everything now
             self.journal.close()
             journal_path(self.path).unlink(missing_ok=True)

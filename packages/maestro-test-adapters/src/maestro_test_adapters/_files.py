@@ -1,0 +1,33 @@
+"""Writing a file so that a reader never sees half of it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def write_atomically(path: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` (UTF-8) to a temporary file beside ``path``, then rename it over ``path``.
+
+    A crash or an error on the way leaves ``path`` as it was and no temporary file behind.
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "out.txt"
+    >>> write_atomically(target, ["a", "b\\n"])
+    >>> target.read_text(encoding="utf-8"), len(list(target.parent.iterdir()))
+    ('ab\\n', 1)
+    """
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+            stream.writelines(chunks)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
