@@ -96,7 +96,7 @@ def parse_command(args: argparse.Namespace) -> int:
         runs.append(run)
         if args.json:
             print(run.to_json())
-        print(f"{path}: {_describe(run.framework, run.totals, run.duration)}", file=report)
+        print(f"{path}: {describe_totals(run.framework, run.totals, run.duration)}", file=report)
         for result in run.iter_results():
             if result.status.is_failure:
                 print(
@@ -106,7 +106,7 @@ def parse_command(args: argparse.Namespace) -> int:
     if len(args.files) > 1:
         overall = sum((run.totals for run in runs), Totals())
         duration = sum(run.duration for run in runs)
-        print(f"total: {_describe(f'{len(runs)} files', overall, duration)}", file=report)
+        print(f"total: {describe_totals(f'{len(runs)} files', overall, duration)}", file=report)
     if args.junit_xml is not None and runs:
         merged = TestRun(runs[0].framework if len(runs) == 1 else "mixed")
         for run in runs:
@@ -125,7 +125,12 @@ def parse_command(args: argparse.Namespace) -> int:
     return 0 if all(run.totals.ok for run in runs) else 1
 
 
-def _describe(source: str, totals: Totals, duration: float) -> str:
+def describe_totals(source: str, totals: Totals, duration: float) -> str:
+    """One summary line, as ``parse`` and ``run`` print it.
+
+    >>> describe_totals("jest", Totals(total=3, passed=2, failed=1), 1.5)
+    'jest: 3 tests (2 passed, 1 failed) in 1.50 s'
+    """
     counts = ", ".join(
         f"{getattr(totals, name)} {name}"
         for name in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "flaky")

@@ -24,7 +24,7 @@ from maestro_test_adapters.adapters._composite import (
 )
 from maestro_test_adapters.adapters._node import JestAdapter
 from maestro_test_adapters.adapters._python import PytestAdapter, SeleniumAdapter
-from maestro_test_adapters.models import TestRun
+from maestro_test_adapters.cli import describe_totals
 
 #: Frameworks ``run`` knows, with the runners each accepts (first is the default).
 RUNNERS: Final[dict[str, tuple[str, ...]]] = {
@@ -118,7 +118,7 @@ def run_command(args: argparse.Namespace) -> int:
             args.output.write_text(document + "\n", encoding="utf-8")
         except OSError as exc:
             return _usage_error(f"cannot write {args.output}: {exc.strerror}")
-    summary = _summary(run)
+    summary = describe_totals(run.framework, run.totals, run.duration)
     if args.json:
         print(document)
         print(summary, file=sys.stderr)
@@ -158,16 +158,6 @@ def _adapter_for(framework: str, runner: str, reruns: int) -> Adapter:
     if framework == "selenium":
         return SeleniumAdapter(reruns=reruns)
     return PytestAdapter(reruns=reruns)
-
-
-def _summary(run: TestRun) -> str:
-    totals = run.totals
-    counts = ", ".join(
-        f"{getattr(totals, name)} {name}"
-        for name in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "flaky")
-        if getattr(totals, name)
-    )
-    return f"{run.framework}: {totals.total} tests ({counts or 'none ran'}) in {run.duration:.2f} s"
 
 
 def _usage_error(message: str) -> int:
