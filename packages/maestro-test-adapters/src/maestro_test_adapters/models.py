@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from importlib import resources
@@ -199,12 +199,7 @@ class Totals:
         return self.failed == 0 and self.error == 0
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            *(
-                getattr(self, name) + getattr(other, name)
-                for name in _TOTALS_FIELDS  # same order as the fields
-            )
-        )
+        return Totals(*(getattr(self, name) + getattr(other, name) for name in _TOTALS_FIELDS))
 
     @classmethod
     def of(cls, results: Iterator[TestResult] | Sequence[TestResult]) -> Totals:
@@ -232,16 +227,7 @@ class Totals:
         )
 
 
-_TOTALS_FIELDS: Final = (
-    "total",
-    "passed",
-    "failed",
-    "error",
-    "skipped",
-    "xfailed",
-    "xpassed",
-    "flaky",
-)
+_TOTALS_FIELDS: Final = tuple(total.name for total in fields(Totals))
 
 
 @dataclass(slots=True)
