@@ -178,16 +178,13 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     stripped = head.lstrip()
     if not stripped:
         raise ResultFileError(path, "the file is empty")
-    if stripped.startswith("<"):
-        tag = root_tag(path)  # raises on a DTD or a broken prolog
-        for fmt in _REGISTRY.values():
-            if fmt.sniff(head):
-                return fmt.name
-        raise UnknownFormatError(_REGISTRY, path=path, detail=f"XML root element <{tag}>")
+    # An XML prolog is checked before any format looks at it: this raises on a DTD.
+    tag = root_tag(path) if stripped.startswith("<") else None
     for fmt in _REGISTRY.values():
         if fmt.sniff(head):
             return fmt.name
-    raise UnknownFormatError(_REGISTRY, path=path)
+    detail = None if tag is None else f"XML root element <{tag}>"
+    raise UnknownFormatError(_REGISTRY, path=path, detail=detail)
 
 
 def read_results(path: str | os.PathLike[str], format: str | None = None) -> TestRun:
