@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterable
@@ -15,12 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.index import version_of
-from maestro_factory.venvs import (
-    InstallSource,
-    environment_without_secrets,
-    install_and_import,
-    uv_executable,
-)
+from maestro_factory.venvs import InstallSource, install_and_import, run_checked, uv_executable
 from maestro_factory.workspace import Package
 
 __all__ = [
@@ -94,13 +88,7 @@ def build_package(package: Package, dist_dir: Path) -> Artefacts:
         str(folder),
         str(package.directory),
     ]
-    result = subprocess.run(
-        command, env=environment_without_secrets(), capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise StepFailedError(
-            f"building {package.name} failed:\n{(result.stderr or result.stdout).strip()[-3000:]}"
-        )
+    run_checked(command, f"building {package.name}")
     artefacts = find_artefacts(package, dist_dir)
     if len(artefacts.sdists) != 1 or not artefacts.wheels:
         produced = ", ".join(path.name for path in folder.iterdir()) or "nothing"
@@ -117,14 +105,9 @@ def twine_check(files: Iterable[Path]) -> None:
         StepFailedError: twine reports an error or a warning.
     """
     paths = [str(path) for path in files]
-    command = [sys.executable, "-m", "twine", "check", "--strict", *paths]
-    result = subprocess.run(
-        command, env=environment_without_secrets(), capture_output=True, text=True, check=False
+    run_checked(
+        [sys.executable, "-m", "twine", "check", "--strict", *paths], "twine check --strict"
     )
-    if result.returncode != 0:
-        raise StepFailedError(
-            f"twine check --strict failed:\n{(result.stdout + result.stderr).strip()}"
-        )
 
 
 def wheel_extras(wheel: Path) -> list[str]:

@@ -26,7 +26,12 @@ from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.gitrepo import Git
 from maestro_factory.index import IndexConfig
 from maestro_factory.publishing import PackageOutcome, PublishOptions, publish
-from maestro_factory.venvs import InstallSource, environment_without_secrets, install_and_import
+from maestro_factory.venvs import (
+    InstallSource,
+    environment_without_secrets,
+    install_and_import,
+    run_checked,
+)
 from maestro_factory.workspace import Package, Workspace
 
 __all__ = [
@@ -238,17 +243,9 @@ def build_docs(context: Context) -> None:
             f"docs: {root / 'mkdocs.yml'} does not exist, so the documentation site cannot be built. "
             "Add the docs site, or pass --skip-docs to ship without it"
         )
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict"]
-    result = subprocess.run(
-        command,
+    run_checked(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        "docs: mkdocs build --strict",
         cwd=root,
-        env=environment_without_secrets(),
-        capture_output=True,
-        text=True,
-        check=False,
     )
-    if result.returncode != 0:
-        raise StepFailedError(
-            f"docs: mkdocs build --strict failed:\n{(result.stderr + result.stdout).strip()[-3000:]}"
-        )
     context.say("docs: mkdocs build --strict ok")

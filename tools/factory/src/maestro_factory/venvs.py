@@ -20,7 +20,13 @@ from pathlib import Path
 from maestro_factory.errors import StepFailedError, UsageError
 from maestro_factory.index import Redactor
 
-__all__ = ["InstallSource", "environment_without_secrets", "install_and_import", "uv_executable"]
+__all__ = [
+    "InstallSource",
+    "environment_without_secrets",
+    "install_and_import",
+    "run_checked",
+    "uv_executable",
+]
 
 _NO_SECRETS = Redactor()
 
@@ -117,7 +123,7 @@ def install_and_import(
         env.pop("VIRTUAL_ENV", None)
 
         def run(command: list[str], what: str) -> subprocess.CompletedProcess[str]:
-            return _run(command, env, cwd, what, redact)
+            return run_checked(command, what, env=env, cwd=cwd, redact=redact)
 
         run(
             [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
@@ -147,17 +153,38 @@ def install_and_import(
         return sorted(report["modules"])
 
 
-def _run(
+def run_checked(
     command: Sequence[str],
-    env: Mapping[str, str],
-    cwd: Path,
     what: str,
-    redact: Callable[[str], str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    redact: Callable[[str], str] = _NO_SECRETS,
 ) -> subprocess.CompletedProcess[str]:
+    """Run *command* with its output captured; a failure shows the end of that output.
+
+    Args:
+        command: The program and its arguments.
+        what: What the command does, for the error message (``"building x"``).
+        env: The environment; defaults to :func:`environment_without_secrets`.
+        cwd: The working directory; defaults to the current one.
+        redact: Masks secrets in the error message.
+
+    Raises:
+        StepFailedError: The command exited with a non-zero status.
+
+    >>> run_checked([sys.executable, "-c", "print('hi')"], "greeting").stdout
+    'hi\\n'
+    """
     result = subprocess.run(
-        command, env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
+        command,
+        env=environment_without_secrets() if env is None else dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
-        output = redact((result.stderr or result.stdout).strip()[-2000:])
+        output = redact((result.stderr + result.stdout).strip()[-3000:])
         raise StepFailedError(f"{what} failed (exit {result.returncode}):\n{output}")
     return result
