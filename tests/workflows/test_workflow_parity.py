@@ -256,9 +256,14 @@ def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list
     return [f"{line}: `{tool}` is not run that way locally"]
 
 
+def _pytest_paths(args: list[str]) -> list[str]:
+    """The paths among pytest's arguments, a ``$VARIABLE`` in one read as ``*``."""
+    return [VARIABLE.sub("*", arg) for arg in args if not arg.startswith("-")]
+
+
 def _pytest_problems(line: RunLine, args: list[str], local: LocalCommands) -> list[str]:
     options = [arg for arg in args if arg.startswith("-")]
-    paths = [VARIABLE.sub("*", arg) for arg in args if not arg.startswith("-")]
+    paths = _pytest_paths(args)
     found = []
     if tuple(options) != local.pytest_options:
         found.append(f"{line}: pytest options differ from the local {local.pytest_options}")
@@ -374,11 +379,10 @@ def test_the_factory_options_are_checked_against_its_command_line() -> None:
 def test_ci_runs_every_suite_that_dev_test_runs(repository_files: Any) -> None:
     ci = {"ci.yml": repository_files.load()["ci.yml"]}
     ci_paths = {
-        VARIABLE.sub("*", word)
+        path
         for line in run_lines(ci)
         if line.text.startswith("uv run pytest ")
-        for word in shlex.split(line.text)[3:]
-        if not word.startswith("-")
+        for path in _pytest_paths(shlex.split(line.text)[3:])
     }
     missing: list[str] = []
     for target in repository_commands().pytest_targets:
