@@ -147,7 +147,6 @@ def test_home_page_loads_cleanly_and_lists_every_package(
 def test_api_page_shows_a_documented_class_with_its_signature(
     session: Session,
     site_url: str,
-    built_site: BuiltSite,
     hook: ModuleType,
     repo_root: Path,
     artifacts_dir: Path,
