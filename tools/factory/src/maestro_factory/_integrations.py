@@ -1,7 +1,8 @@
-"""The only module that talks to maestro-resilience and maestro-audit-logger.
+"""Publishing's use of maestro-resilience (index retries, polling) and maestro-audit-logger.
 
 Keeping both libraries behind these few functions means the publishing logic
-reads as plain Python and a change in either library touches one file.
+reads as plain Python. (The embedded index waits for its server with
+maestro-resilience directly.)
 """
 
 from __future__ import annotations

@@ -5,16 +5,21 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from maestro_resilience import ConstantBackoff, retry
+
 from maestro_factory.errors import FactoryError
 from maestro_factory.index import IndexConfig
 
 __all__ = ["EmbeddedIndex", "free_port"]
+
+
+class _NotStarted(Exception):
+    """The server exited or did not answer in time (worth one more try on another port)."""
 
 
 def free_port() -> int:
@@ -52,41 +57,59 @@ class EmbeddedIndex:
 
     def __enter__(self) -> IndexConfig:
         self.directory.mkdir(parents=True, exist_ok=True)
-        last_error = ""
-        for _ in range(3):  # another process may grab the port between probe and bind
-            port = free_port()
-            url = f"http://127.0.0.1:{port}/"
-            self._process = process = subprocess.Popen(
-                [
-                    sys.executable, "-m", "pypiserver", "run",
-                    "--host", "127.0.0.1", "--port", str(port),
-                    "--authenticate", ".", "--passwords", ".",
-                    "--disable-fallback", "--hash-algo", "sha256",
-                    "--log-file", str(self.log_file), "--log-stream", "none",
-                    str(self.directory),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )  # fmt: skip
-            last_error = self._wait_until_ready(process, url)
-            if not last_error:
-                return IndexConfig.for_url(url, embedded_directory=self.directory)
-            self._stop()
-        raise FactoryError(f"the embedded pypiserver did not start: {last_error}")
+        # another process may grab the port between probe and bind: try another one
+        start = retry(3, on=_NotStarted, backoff=ConstantBackoff(0), name="embedded pypiserver")
+        try:
+            return start(self._start)()
+        except _NotStarted as error:
+            raise FactoryError(f"the embedded pypiserver did not start: {error}") from None
 
-    def _wait_until_ready(self, process: subprocess.Popen[bytes], url: str) -> str:
-        deadline = time.monotonic() + self._startup_timeout
-        while time.monotonic() < deadline:
+    def _start(self) -> IndexConfig:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        self._process = process = subprocess.Popen(
+            [
+                sys.executable, "-m", "pypiserver", "run",
+                "--host", "127.0.0.1", "--port", str(port),
+                "--authenticate", ".", "--passwords", ".",
+                "--disable-fallback", "--hash-algo", "sha256",
+                "--log-file", str(self.log_file), "--log-stream", "none",
+                str(self.directory),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            self._wait_until_ready(process, url)
+        except _NotStarted:
+            self._stop()
+            raise
+        return IndexConfig.for_url(url, embedded_directory=self.directory)
+
+    def _wait_until_ready(self, process: subprocess.Popen[bytes], url: str) -> None:
+        def answers() -> None:
             if process.poll() is not None:
                 stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                return f"exited with {process.returncode}: {stderr.strip()[-500:]}"
-            try:
-                with urllib.request.urlopen(url + "simple/", timeout=5):  # noqa: S310 - our own http URL
-                    return ""
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)  # polling a local server that is starting up
-        return f"no answer from {url} within {self._startup_timeout:.0f} s"
+                raise _NotStarted(f"exited with {process.returncode}: {stderr.strip()[-500:]}")
+            with urllib.request.urlopen(url + "simple/", timeout=5):  # noqa: S310 - our own http URL
+                pass
+
+        # polling a local server that is starting up
+        not_yet = (urllib.error.URLError, ConnectionError, TimeoutError)
+        poll = retry(
+            None,
+            on=not_yet,
+            backoff=ConstantBackoff(0.1),
+            max_total_time=self._startup_timeout,
+            name="embedded pypiserver",
+        )
+        try:
+            poll(answers)()
+        except not_yet:
+            raise _NotStarted(
+                f"no answer from {url} within {self._startup_timeout:.0f} s"
+            ) from None
 
     def _stop(self) -> None:
         if self._process is None:
