@@ -298,3 +298,47 @@ def test_explicit_call_forms() -> None:
         return 2 * x
 
     assert asyncio.run(policy.call_async(double, 4)) == 8
+
+
+class _ThreeDelays:
+    """A finite schedule, as the Backoff protocol allows."""
+
+    def delays(self) -> Any:
+        return iter([1.0, 2.0, 4.0])
+
+
+def test_a_finite_schedule_that_runs_out_gives_up_with_the_last_exception() -> None:
+    fake = FakeClock()
+    flaky = Flaky(*[ConnectionError(str(n)) for n in range(10)])
+    policy = retry(max_attempts=10, backoff=_ThreeDelays(), clock=fake, sleep=fake.sleep)
+    with pytest.raises(ConnectionError) as caught:
+        policy(flaky)()
+    assert caught.value.args == ("3",)  # the last attempt's own exception
+    assert flaky.calls == 4
+    assert fake.sleeps == [1.0, 2.0, 4.0]
+    info = retry_info(caught.value)
+    assert info is not None and info.attempts == 4
+    assert policy.metrics.gave_up == 1
+
+
+def test_a_finite_schedule_ends_async_retries_and_result_polling_too() -> None:
+    fake = FakeClock()
+
+    @retry(
+        max_attempts=None,
+        backoff=_ThreeDelays(),
+        clock=fake,
+        sleep=fake.sleep,
+        async_sleep=fake.async_sleep,
+    )
+    async def down() -> None:
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError, match="down"):
+        asyncio.run(down())
+    assert fake.sleeps == [1.0, 2.0, 4.0]
+
+    poll = retry(max_attempts=None, retry_if_result=lambda s: s != "done", backoff=_ThreeDelays())
+    with set_testing(True), pytest.raises(RetryExhaustedError) as caught:
+        poll(lambda: "running")()
+    assert caught.value.attempts == 4

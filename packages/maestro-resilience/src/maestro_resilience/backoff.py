@@ -1,8 +1,9 @@
 """Backoff schedules: how long :func:`~maestro_resilience.retry` waits between attempts.
 
 A schedule is any object with a ``delays()`` method returning a fresh iterator
-of delays in seconds (one per retry). The built-in ones are small immutable
-objects, safe to share between functions and threads.
+of delays in seconds (one per retry); when a finite iterator runs out, the retry
+policy gives up as if it had reached ``max_attempts``. The built-in ones are small
+immutable objects that never run out, safe to share between functions and threads.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ class Backoff(Protocol):
     """
 
     def delays(self) -> Iterator[float]:
-        """Return a new iterator of delays in seconds, one per retry."""
+        """Return a new iterator of delays in seconds, one per retry.
+
+        A finite iterator ends the retries when it runs out.
+        """
         ...
 
 

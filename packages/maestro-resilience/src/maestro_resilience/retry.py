@@ -367,7 +367,9 @@ class _Run:
             self._give_up(exc)
         if self.max_attempts is not None and self.attempt >= self.max_attempts:
             self._give_up(exc, result)
-        delay = next(self.delays)
+        delay = next(self.delays, None)
+        if delay is None:  # a finite schedule ran out: that ends the retries too
+            self._give_up(exc, result)
         if exc is not None and policy.respect_retry_after:
             hint = getattr(exc, "retry_after", None)
             if isinstance(hint, int | float) and not isinstance(hint, bool) and hint > delay:
@@ -469,7 +471,8 @@ def retry(
         retry_if_result: Predicate on the return value; retry while it returns true
             (polling).
         backoff: Delay schedule; defaults to ``ExponentialBackoff()`` (0.1 s
-            doubling up to 30 s, full jitter).
+            doubling up to 30 s, full jitter). A schedule whose iterator runs
+            out ends the retries as if ``max_attempts`` were reached.
         max_total_time: Budget in seconds from the first attempt. The policy
             never sleeps past it: if the next wait would cross it, it gives up.
         respect_retry_after: Wait at least ``exc.retry_after`` seconds when the
