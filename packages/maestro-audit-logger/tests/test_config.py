@@ -101,6 +101,7 @@ def test_environment_variables() -> None:
         ({"MAESTRO_AUDIT_FSYNC_EVERY": "lots"}, "MAESTRO_AUDIT_FSYNC_EVERY must be a positive"),
         ({"MAESTRO_AUDIT_SHARED": "perhaps"}, "MAESTRO_AUDIT_SHARED must be true or false"),
         ({"MAESTRO_AUDIT_DURABILTY": "x"}, "did you mean MAESTRO_AUDIT_DURABILITY?"),
+        ({"MAESTRO_AUDIT_FSYNC_INTERVAL": "inf"}, "fsync_interval must be a positive, finite"),
     ],
 )
 def test_environment_errors(environ: dict[str, str], message: str) -> None:

@@ -183,6 +183,10 @@ def test_second_exclusive_writer_is_refused(log_path: Path) -> None:
         ({"fsync_every": 0}, "fsync_every must be a positive integer"),
         ({"max_record_bytes": True}, "max_record_bytes"),
         ({"fsync_interval": -1}, "fsync_interval"),
+        # Non-finite intervals used to crash the background fsync thread.
+        ({"fsync_interval": float("inf")}, "fsync_interval must be a positive, finite"),
+        ({"fsync_interval": float("nan")}, "fsync_interval must be a positive, finite"),
+        ({"fsync_interval": True}, "fsync_interval"),
     ],
 )
 def test_bad_arguments_raise_config_errors(kwargs: dict[str, object], message: str) -> None:

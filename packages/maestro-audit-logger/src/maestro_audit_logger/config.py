@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -40,6 +41,10 @@ def _positive_int(value: Any) -> bool:
 
 def _positive_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _finite_positive_number(value: Any) -> bool:
+    return _positive_number(value) and value < math.inf
 
 
 def _text(value: Any) -> bool:
@@ -69,7 +74,11 @@ _SPEC: dict[str, tuple[Callable[[Any], bool], str, Callable[[str], Any]]] = {
     "algorithm": (lambda v: v in ALGORITHMS, f"one of {', '.join(ALGORITHMS)}", str),
     "durability": (lambda v: v in DURABILITIES, f"one of {', '.join(DURABILITIES)}", str),
     "fsync_every": (_positive_int, "a positive integer", int),
-    "fsync_interval": (_positive_number, "a positive number of seconds", float),
+    "fsync_interval": (
+        _finite_positive_number,
+        "a positive, finite number of seconds",
+        float,
+    ),
     "service": (_text, "a non-empty str", str),
     "shared": (lambda v: isinstance(v, bool), "true or false", lambda s: _parse_bool(s)),
     "max_record_bytes": (_positive_int, "a positive integer", int),

@@ -288,9 +288,14 @@ class AuditLogger:
         for name, number in (("max_record_bytes", max_record_bytes), ("fsync_every", fsync_every)):
             if isinstance(number, bool) or not isinstance(number, int) or number < 1:
                 raise ConfigError(f"{name} must be a positive integer, not {number!r}")
-        if not isinstance(fsync_interval, int | float) or fsync_interval <= 0:
+        if (
+            isinstance(fsync_interval, bool)
+            or not isinstance(fsync_interval, int | float)
+            or not 0 < fsync_interval < math.inf  # also rejects NaN
+        ):
             raise ConfigError(
-                f"fsync_interval must be a positive number of seconds, not {fsync_interval!r}"
+                "fsync_interval must be a positive, finite number of seconds, "
+                f"not {fsync_interval!r}"
             )
         self._chain = Chain.create(key, algorithm)
         self._mac = self._chain._mac
