@@ -66,9 +66,20 @@ def test_retention_by_age(log_path: Path) -> None:
     assert verify(log_path).ok  # the oldest files went, the chain that remains holds
 
 
-@pytest.mark.parametrize("kwargs", [{"max_bytes": 0}, {"interval": -1.0}, {"keep": True}])
-def test_rotation_checks_its_arguments(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ConfigError, match="must be a positive number"):
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_bytes": 0}, "rotation.max_bytes must be a positive integer, not 0"),
+        ({"max_bytes": 1.5}, "rotation.max_bytes must be a positive integer"),
+        ({"interval": -1.0}, "rotation.interval must be a positive number of seconds"),
+        ({"interval": "daily"}, "rotation.interval must be a positive number of seconds"),
+        ({"max_age": float("nan")}, "rotation.max_age must be a positive number of seconds"),
+        ({"keep": True}, "rotation.keep must be a positive integer"),
+        ({"keep": 2.5}, "rotation.keep must be a positive integer"),
+    ],
+)
+def test_rotation_checks_its_arguments(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
         Rotation(**kwargs)  # type: ignore[arg-type]
 
 

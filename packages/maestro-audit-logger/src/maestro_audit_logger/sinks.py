@@ -281,10 +281,19 @@ class Rotation:
     max_age: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "interval", "keep", "max_age"):
+        for name, kinds in (
+            ("max_bytes", int),
+            ("interval", int | float),
+            ("keep", int),
+            ("max_age", int | float),
+        ):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or value <= 0):
-                raise ConfigError(f"rotation.{name} must be a positive number, not {value!r}")
+            if value is None:
+                continue
+            # `not value > 0` also rejects NaN, which compares false with everything.
+            if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+                what = "integer" if kinds is int else "number of seconds"
+                raise ConfigError(f"rotation.{name} must be a positive {what}, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
