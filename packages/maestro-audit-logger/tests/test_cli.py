@@ -112,6 +112,8 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
         (["stats", "{garbage}"], "not a JSON record"),
         (["verify", "{trail}", "--checkpoints", "{garbage}"], "not a checkpoint record"),
         (["export", "{trail}", "--format", "csv", "-o", "{missing}/x.csv"], "does not exist"),
+        (["export", "{trail}", "--format", "csv", "-o", "{tmp}"], "{tmp} is a directory"),
+        (["stats", "{trail}", "--top", "-1"], "--top must be zero or more"),
     ],
 )
 def test_input_errors_exit_2_without_traceback(
@@ -126,10 +128,15 @@ def test_input_errors_exit_2_without_traceback(
     garbage = tmp_path / "garbage.jsonl"
     garbage.write_text("this is not\nan audit log\n")
     monkeypatch.setenv("MAESTRO_AUDIT_KEY", key_file.read_text().strip())
-    names = {"missing": tmp_path / "nope.jsonl", "trail": trail, "garbage": garbage}
+    names = {
+        "missing": tmp_path / "nope.jsonl",
+        "trail": trail,
+        "garbage": garbage,
+        "tmp": tmp_path,
+    }
     code, _, err = run([a.format(**names) for a in argv], capsys)
     assert code == 2
-    assert message in err and "Traceback" not in err
+    assert message.format(**names) in err and "Traceback" not in err
     assert err.startswith("maestro-audit: error: ")
 
 
@@ -258,3 +265,14 @@ def test_export_to_a_terminal_escapes_control_characters(
     assert "user" in text or "x" in text
     for control in ("\x1b", "\x07", "\x9b", "\u202e", "\r"):
         assert control not in text, (control, text)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_export_to_an_unwritable_directory_names_it(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /proc accepts no new files, even for root (a chmod would not stop root).
+    code, _, err = run(["export", str(trail), "--format", "csv", "-o", "/proc/audit.csv"], capsys)
+    assert code == 2
+    assert err.startswith("maestro-audit: error: cannot write to /proc: ")
+    assert ".audit.csv." not in err  # not the temporary file's name

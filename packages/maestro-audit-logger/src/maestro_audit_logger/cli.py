@@ -211,8 +211,13 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     target = Path(args.output)
     if not target.parent.is_dir():
         raise _UsageError(f"output directory {target.parent} does not exist")
+    if target.is_dir():
+        raise _UsageError(f"output {target} is a directory; name the file to write")
     # Write beside the target and rename: a failed export never leaves a partial file.
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    except OSError as exc:  # name the directory, not the temporary file
+        raise _UsageError(f"cannot write to {target.parent}: {exc.strerror or exc}") from None
     try:
         newline = "" if args.format == "csv" else None
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
@@ -228,6 +233,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
+    if args.top < 0:
+        raise _UsageError("--top must be zero or more")
     result = stats(args.path, _filter(args))
     if args.json:
         out.write(json.dumps(result.to_dict(args.top), ensure_ascii=True, indent=2) + "\n")
