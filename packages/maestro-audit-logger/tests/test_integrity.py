@@ -111,6 +111,34 @@ def test_truncated_inside_the_last_record(log_path: Path, key: bytes, lines: lis
     assert result.records == RECORDS - 1
 
 
+def test_deleted_segment_header(log_path: Path, key: bytes, lines: list[bytes]) -> None:
+    rewrite(log_path, lines[1:])
+    result = verify(log_path, key=key)
+    assert (result.ok, result.problem, result.bad_seq) == (False, Problem.DELETED, 1)
+    assert "segment header of audit.jsonl is missing" in result.message
+
+
+def test_torn_segment_header(log_path: Path, key: bytes, lines: list[bytes]) -> None:
+    rewrite(log_path, [lines[0][:40]])  # a crash while the header was being written
+    result = verify(log_path, key=key)
+    assert (result.ok, result.problem, result.bad_seq) == (False, Problem.TRUNCATED, 1)
+    assert "torn" in result.message
+
+
+def test_deleted_header_of_a_rotated_segment(log_path: Path, key: bytes) -> None:
+    with AuditLogger(log_path, key=key, rotation=Rotation(max_bytes=4096)) as audit:
+        for i in range(200):
+            audit.log("file.read", actor="alice", i=i)
+    rotated = sorted(p for p in log_path.parent.iterdir() if p.name.split(".")[-1].isdigit())
+    for position, segment in ((0, rotated[0]), (1, rotated[1])):
+        original = segment.read_bytes()
+        segment.write_bytes(original.split(b"\n", 1)[1])
+        result = verify(log_path, key=key)
+        first_seq = 1 if position == 0 else int(segment.name.split(".")[-1])
+        assert (result.problem, result.bad_seq) == (Problem.DELETED, first_seq)
+        segment.write_bytes(original)
+
+
 def test_wrong_key_and_missing_key(log_path: Path, lines: list[bytes]) -> None:
     wrong = verify(log_path, key=b"not-the-key-0123456789abcdef0123")
     assert (wrong.problem, wrong.bad_seq) == (Problem.WRONG_KEY, 1)

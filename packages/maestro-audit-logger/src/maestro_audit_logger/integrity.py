@@ -411,7 +411,14 @@ def _open_segment(
     first = handle.readline()
     if not first:
         raise _Failure(Problem.TRUNCATED, expected, f"{name.name} is empty (torn rotation)")
-    if not first.startswith(_HEADER_PREFIX) or not first.endswith(b"\n"):
+    if first.startswith(_HEADER_PREFIX) and not first.endswith(b"\n"):
+        raise _Failure(
+            Problem.TRUNCATED, expected, f"segment header of {name.name} is torn (incomplete)"
+        )
+    if first.startswith(_SEQ_PREFIX):  # a record where the header belongs: it was removed
+        seq = expected if expected > 1 else _seq_of(first) or expected
+        raise _Failure(Problem.DELETED, seq, f"segment header of {name.name} is missing")
+    if not first.startswith(_HEADER_PREFIX):
         raise LogFormatError(f"{name} does not start with an audit segment header")
     try:
         header = json.loads(first)["segment"]
