@@ -17,6 +17,7 @@ from maestro_audit_logger import (
     AuditLogger,
     ConfigError,
     EventFilter,
+    LogFormatError,
     MemorySink,
     export,
     read_events,
@@ -144,6 +145,18 @@ def test_readers_split_on_newline_only(log_path: Path) -> None:
     events = list(read_events(log_path))
     assert [e.action for e in events] == ["sep", "after"]
     assert events[0].reason == separators and events[0].metadata["note"] == separators
+
+
+@pytest.mark.parametrize("garbage", [b"\x00\xff garbage\n", b"{\xff}\n"])
+def test_a_damaged_line_is_reported_as_invalid_utf8(log_path: Path, garbage: bytes) -> None:
+    with AuditLogger(log_path) as audit:
+        audit.log("ok", actor="alice")
+    with open(log_path, "ab") as raw:
+        raw.write(garbage)
+    with pytest.raises(LogFormatError) as caught:
+        list(read_events(log_path))
+    # Not a guess at UTF-16 or UTF-32, which json.loads makes for such bytes.
+    assert str(caught.value).endswith(":3: not a JSON record: invalid UTF-8 at byte 1")
 
 
 def test_export_streams_in_constant_memory(log_path: Path) -> None:

@@ -252,9 +252,17 @@ class AuditEvent(NamedTuple):
         Raises:
             LogFormatError: when the line is not JSON or not an event record.
         """
+        if isinstance(line, bytes | bytearray):
+            # Records are UTF-8; json.loads would guess UTF-16 or UTF-32 from odd bytes.
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise LogFormatError(
+                    f"not a JSON record: invalid UTF-8 at byte {exc.start}"
+                ) from exc
         try:
             data = json.loads(line)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except ValueError as exc:
             raise LogFormatError(f"not a JSON record: {exc}") from exc
         if not isinstance(data, dict):
             raise LogFormatError("not an audit event record: expected a JSON object")
