@@ -123,6 +123,26 @@ def test_diff_between_two_runs(store: ResultStore) -> None:
     assert store.diff("2", "1").fixed[0].name == "a"  # build tags work as references
 
 
+def test_diff_compares_whole_builds_when_a_build_has_several_runs(store: ResultStore) -> None:
+    """The result files (shards) of one build are compared together, not file by file."""
+    for build in (1, 2):
+        for shard in ({"a1": "passed", "a2": "failed"}, {"b1": "passed", "b2": "failed"}):
+            add(store, shard, build=build)
+    add(store, {"c1": "failed"}, build=2)  # a third shard, failing for the first time
+    diff = store.diff()
+    assert store.run(diff.base_run).build == "1"
+    assert store.run(diff.head_run).build == "2"
+    assert [c.name for c in diff.new_failures] == ["c1"]
+    assert sorted(c.name for c in diff.still_failing) == ["a2", "b2"]
+    assert diff.removed_tests == ()
+    # A test failing in one run of the build counts as failing for the build.
+    add(store, {"a1": "failed"}, build=3)
+    add(store, {"a1": "passed", "a2": "passed"}, build=3)
+    diff = store.diff()
+    assert [c.name for c in diff.new_failures] == ["a1"]
+    assert [c.name for c in diff.fixed] == ["a2"]
+
+
 def test_diff_of_a_first_run_says_what_to_do(store: ResultStore) -> None:
     add(store, {"a": "passed"}, build=1)
     with pytest.raises(RunNotFoundError, match="name the base run"):

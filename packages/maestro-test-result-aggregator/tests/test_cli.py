@@ -104,6 +104,31 @@ def test_ingest_gate(db: Path, tmp_path: Path) -> None:
     assert main([*args, "--fail-on-new-failures", str(third)]) == 1
 
 
+def test_ingest_gate_compares_a_folder_of_result_files_with_the_previous_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Gradle and Surefire write one file per test class: the gate must compare builds."""
+    db = tmp_path / "shards.db"
+    for build in (1, 2):
+        folder = tmp_path / f"build{build}"
+        folder.mkdir()
+        # (one passing test renamed per build, so no file repeats an earlier one)
+        _junit(folder / "TEST-A.xml", {"a1": "passed", "a2": "failed", f"a_{build}": "passed"})
+        _junit(folder / "TEST-B.xml", {"b1": "passed", "b2": "failed", f"b_{build}": "passed"})
+        code = main(
+            ["ingest", "--db", str(db), "--no-ci-env", "--project", "shop", "--build",
+             str(build), "--started-at", f"2026-11-0{build}T10:00:00Z",
+             "--fail-on-new-failures", str(folder)]
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err  # build 2 fails exactly as build 1 did
+    assert main(["diff", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "build 1 -> build 2" in out
+    assert "new failures: 0" in out and "still failing: 2" in out
+    assert main(["report", "--db", str(db), "--format", "md"]) == 0
+    assert "Since build 1: **0 new failures**" in capsys.readouterr().out
+
+
 def test_report_formats(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for fmt in ("html", "md", "json", "junit", "csv"):
         out = tmp_path / f"report.{fmt}"

@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--fail-on-new-failures",
         action="store_true",
-        help="exit 1 when the latest run has failures the run before it had not",
+        help="exit 1 when the latest build (or untagged run) has failures the one "
+        "before it had not",
     )
 
     parser = argparse.ArgumentParser(
@@ -140,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
 
     diff = sub.add_parser("diff", parents=[common, listing, gate], help="compare two runs")
     diff.add_argument(
-        "base", nargs="?", help="run id, build or latest~N (default: run before head)"
+        "base", nargs="?", help="run id, build or latest~N (default: the build before head)"
     )
     diff.add_argument("head", nargs="?", default="latest", help="default: latest")
     diff.set_defaults(handler=_cmd_diff)
@@ -331,10 +332,11 @@ def _cmd_trend(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     with _open(args) as store:
         diff = store.diff(args.base, args.head)
+        labels = [store.run(run_id).label for run_id in (diff.base_run, diff.head_run)]
     if args.json:
         _print_json(diff.to_dict())
     else:
-        print(f"run #{diff.base_run} -> run #{diff.head_run}")
+        print(" -> ".join(labels))
         for title, changes in (
             ("new failures", diff.new_failures),
             ("fixed", diff.fixed),

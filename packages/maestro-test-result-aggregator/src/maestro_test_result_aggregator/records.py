@@ -310,6 +310,11 @@ class TestChange(_Record):
 class RunDiff(_Record):
     """Differences between a base run and a head run.
 
+    Attributes:
+        base_run: Id of the base run; when it has a build tag, the whole build
+            was compared (see :meth:`~.ResultStore.diff`).
+        head_run: Id of the head run, likewise.
+
     >>> diff = RunDiff(base_run=1, head_run=2)
     >>> diff.has_new_failures
     False

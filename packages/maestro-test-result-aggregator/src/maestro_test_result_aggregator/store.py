@@ -64,6 +64,8 @@ ProgressCallback = Callable[[int, int, int], None]
 
 DEFAULT_DB = "test-results.db"
 _FAILING = ("failed", "error")
+#: Which outcome of a test a build keeps when several of its runs have the test.
+_SEVERITY = {"error": 3, "failed": 2, "passed": 1, "xpassed": 1}
 _NOT_EXECUTED = ("skipped", "xfailed")
 _RUN_COLUMNS = (
     "id, project, branch, commit_sha, build, ci_url, environment, started_at, "
@@ -623,15 +625,48 @@ class ResultStore:
         return int(row[0])
 
     def _previous(self, run_id: int) -> int | None:
+        """The run before ``run_id`` on its project and branch, outside its build."""
         row = self._conn.execute(
             "SELECT prev.id FROM runs AS cur JOIN runs AS prev "
             "ON prev.project = cur.project AND prev.branch = cur.branch "
             "AND (prev.started_at < cur.started_at "
             "OR (prev.started_at = cur.started_at AND prev.id < cur.id)) "
+            "AND (cur.build = '' OR prev.build != cur.build) "
             "WHERE cur.id = ? ORDER BY prev.started_at DESC, prev.id DESC LIMIT 1",
             (run_id,),
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def _build_outcomes(self, run_id: int) -> dict[int, TestOutcome]:
+        """The results of every run of ``run_id``'s build, keyed by test id.
+
+        The runs of a build share its project, branch and build tag (one per
+        result file or shard); without a build tag the run stands alone. A
+        test found in several of them keeps its worst outcome (error, failed,
+        passed, then the rest), the later run winning a tie.
+        """
+        project, branch, build = self._conn.execute(
+            "SELECT project, branch, build FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        members = [run_id]
+        if build:
+            members = [
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT id FROM runs WHERE project = ? AND branch = ? AND build = ? "
+                    "ORDER BY started_at, id",
+                    (project, branch, build),
+                )
+            ]
+        merged: dict[int, TestOutcome] = {}
+        for member in members:
+            for test_id, outcome in self._outcomes(member).items():
+                kept = merged.get(test_id)
+                if kept is None or _SEVERITY.get(outcome.status, 0) >= _SEVERITY.get(
+                    kept.status, 0
+                ):
+                    merged[test_id] = outcome
+        return dict(sorted(merged.items()))
 
     def results(self, ref: RunRef = "latest", *, status: str | None = None) -> list[TestOutcome]:
         """Return the test results of one run, in stored order.
@@ -1134,9 +1169,13 @@ class ResultStore:
     def diff(self, base: RunRef | None = None, head: RunRef = "latest") -> RunDiff:
         """Compare two runs: new failures, fixed, still failing, new and removed tests.
 
+        A run with a build tag stands for its whole build: the runs with the
+        same project, branch and build (one per result file or shard) are
+        compared together, and a test failing in any of them fails the build.
+
         Args:
-            base: The earlier run; by default the run before ``head`` on the
-                same project and branch.
+            base: The earlier run; by default the run before ``head``'s build
+                on the same project and branch.
             head: The later run.
 
         Raises:
@@ -1154,13 +1193,13 @@ class ResultStore:
             base_id = self._previous(head_id)
             if base_id is None:
                 raise RunNotFoundError(
-                    f"run #{head_id} has no earlier run on its project and branch; "
-                    "name the base run explicitly"
+                    f"run #{head_id} has no earlier run on its project and branch "
+                    "(outside its own build); name the base run explicitly"
                 )
         else:
             base_id = self._resolve(base, None, None)
-        base_rows = self._outcomes(base_id)
-        head_rows = self._outcomes(head_id)
+        base_rows = self._build_outcomes(base_id)
+        head_rows = self._build_outcomes(head_id)
         new_failures: list[TestChange] = []
         fixed: list[TestChange] = []
         still: list[TestChange] = []
