@@ -42,6 +42,16 @@ def test_cucumber_js_crash_is_an_error(js_project: Path) -> None:
     assert [r.message for r in errors] == ["cucumber-js was killed by SIGKILL"]
 
 
+def test_cucumber_js_target_without_scenarios_is_an_error(js_project: Path) -> None:
+    # cucumber-js itself exits 0 here; a mistyped path must not pass in CI.
+    run = CucumberAdapter().run("cucumber/no-such-folder", workdir=js_project, timeout=120)
+
+    [result] = run.iter_results()
+    assert result.status is Status.ERROR
+    assert result.message == ("cucumber-js ran no test: check that the target names tests to run")
+    assert not run.totals.ok
+
+
 def test_cucumber_js_hang_is_killed_with_its_whole_tree(
     js_project: Path, pid_file: Path, assert_gone: Callable[[Path], None]
 ) -> None:
@@ -68,6 +78,16 @@ def test_behave_mixed_suite(python_suites: Path) -> None:
     failed = next(r for r in run.iter_results() if r.status is Status.FAILED)
     assert "expected 3, got 2" in (failed.message or "")
     assert run.framework == "behave"
+
+
+def test_behave_usage_error_quotes_behave(python_suites: Path) -> None:
+    run = CucumberAdapter(runner="behave").run(
+        "no-such.feature", workdir=python_suites, timeout=120
+    )
+
+    [result] = run.iter_results()
+    assert result.status is Status.ERROR
+    assert (result.message or "").startswith("behave wrote no report (exit code 1): ConfigError:")
 
 
 def test_behave_crash_is_an_error(python_suites: Path) -> None:

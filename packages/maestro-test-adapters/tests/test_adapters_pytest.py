@@ -109,7 +109,10 @@ def test_a_target_without_tests_is_an_error(python_suites: Path) -> None:
 
     [result] = run.iter_results()
     assert result.status is Status.ERROR
-    assert "exited with code 4 but reported no failing test" in (result.message or "")
+    assert result.message == (
+        "pytest exited with code 4 but reported no failing test (no tests found, or a usage"
+        " error): ERROR: file or directory not found: no_such_file.py"
+    )
 
 
 def test_a_missing_interpreter_says_what_to_do(tmp_path: Path) -> None:

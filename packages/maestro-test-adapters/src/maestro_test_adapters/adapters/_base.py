@@ -10,11 +10,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Final, Protocol, TypeAlias
 
 from maestro_test_adapters.adapters._process import ProcessOutcome, run_process
 from maestro_test_adapters.models import Status, TestResult, TestRun, TestSuite
 from maestro_test_adapters.readers import ReadError
+from maestro_test_adapters.readers._base import clean_text
+
+# Characters of the framework's last stderr line quoted in a run error's message.
+_LAST_WORDS_LIMIT: Final = 300
 
 #: What a suite to run can be given as: a file, a folder or a framework pattern.
 Target: TypeAlias = str | os.PathLike[str]
@@ -237,12 +241,17 @@ def _complete(
         name = signal.Signals(-outcome.returncode).name
         reason = f"{framework} was killed by {name}"
     elif problem is not None:
-        reason = f"{problem} (exit code {outcome.returncode})"
+        reason = _with_last_words(f"{problem} (exit code {outcome.returncode})", outcome)
     elif outcome.returncode != 0 and run.totals.ok:
-        reason = (
+        reason = _with_last_words(
             f"{framework} exited with code {outcome.returncode}"
-            " but reported no failing test (no tests found, or a usage error)"
+            " but reported no failing test (no tests found, or a usage error)",
+            outcome,
         )
+    elif not run.totals.total:
+        # cucumber-js, for one, exits 0 when its target matches nothing: a
+        # mistyped path must not pass in CI, as it does not in pytest or Jest.
+        reason = f"{framework} ran no test: check that the target names tests to run"
     if reason is not None:
         run.suites.append(
             TestSuite(
@@ -261,3 +270,18 @@ def _complete(
             )
         )
     return run
+
+
+def _with_last_words(reason: str, outcome: ProcessOutcome) -> str:
+    """``reason`` plus the last line the framework wrote (stderr first), when there is one.
+
+    A framework that stops by itself without results says why there, last
+    (pytest's "file or directory not found", a Python exception, a Node
+    error), so that line saves a trip to the full captured output.
+    """
+    for output in (outcome.stderr, outcome.stdout):  # behave, for one, errs on stdout
+        for line in reversed(output.splitlines()):
+            words = clean_text(line.strip())
+            if words and not words.startswith("Node.js v"):  # Node's version footer
+                return f"{reason}: {words[:_LAST_WORDS_LIMIT]}"
+    return reason
