@@ -87,6 +87,18 @@ def test_follow_from_start_and_stop(log_path: Path) -> None:
         assert list(stream) == []
 
 
+def test_follow_accepts_the_directory_of_the_log(log_path: Path) -> None:
+    # The CLI's `tail -f DIR` used to print the tail, then fail with "Is a directory".
+    stop = threading.Event()
+    with AuditLogger(log_path, durability="always") as audit:
+        audit.log("one", actor="a")
+        stream = follow(log_path.parent, stop=stop, poll_interval=0.01)
+        audit.log("two", actor="a")
+        assert next(stream).action == "two"
+        stop.set()
+        assert list(stream) == []
+
+
 def test_stats_counts_by_outcome_action_actor(log_path: Path) -> None:
     with AuditLogger(log_path) as audit:
         audit.log("user.login", actor="alice")

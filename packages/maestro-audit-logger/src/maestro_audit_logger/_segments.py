@@ -21,14 +21,10 @@ def rotated_name(active: Path, first_seq: int) -> Path:
     return active.with_name(f"{active.name}.{first_seq:0{SEQ_DIGITS}d}")
 
 
-def log_files(path: str | os.PathLike[str]) -> list[Path]:
-    """Return the files of a log, oldest first.
-
-    ``path`` is the active file (its rotated siblings are found next to it) or a
-    directory holding exactly one log.
+def active_file(path: str | os.PathLike[str]) -> Path:
+    """Return the active file of the log at ``path`` (the file, or the one log of a directory).
 
     Raises:
-        FileNotFoundError: nothing exists at ``path``.
         LogFormatError: a directory holds no log, or several.
     """
     target = Path(path)
@@ -46,9 +42,22 @@ def log_files(path: str | os.PathLike[str]) -> list[Path]:
             raise LogFormatError(
                 f"{target} holds several logs ({', '.join(bases)}); pass one of the files"
             )
-        active = target / bases[0]
-    else:
-        active = target
+        return target / bases[0]
+    return target
+
+
+def log_files(path: str | os.PathLike[str]) -> list[Path]:
+    """Return the files of a log, oldest first.
+
+    ``path`` is the active file (its rotated siblings are found next to it) or a
+    directory holding exactly one log.
+
+    Raises:
+        FileNotFoundError: nothing exists at ``path``.
+        LogFormatError: a directory holds no log, or several.
+    """
+    target = Path(path)
+    active = active_file(target)
     rotated: list[tuple[int, Path]] = []
     if active.parent.is_dir():
         prefix = active.name + "."

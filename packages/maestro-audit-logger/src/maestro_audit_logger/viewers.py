@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from maestro_audit_logger._segments import last_line, log_files
+from maestro_audit_logger._segments import active_file, last_line, log_files
 from maestro_audit_logger.errors import LogFormatError
 from maestro_audit_logger.exporters import read_events
 from maestro_audit_logger.models import AuditEvent
@@ -156,12 +156,12 @@ def follow(
     none are skipped. A record is parsed only once its newline is there.
 
     Args:
-        path: The active log file.
+        path: The active log file, or the directory holding the log.
         stop: Set it to end the generator (checked every ``poll_interval`` seconds).
         poll_interval: Seconds between checks for new data.
         from_start: Yield the events already in the active file too.
     """
-    active = Path(path)
+    active = active_file(path)
     handle = open(active, "rb")  # owned and closed by the generator below
     last_seq = 0
     if not from_start:
