@@ -63,7 +63,8 @@ class UnknownFormatError(ReadError, ValueError):
             found = f" ({detail})" if detail else ""
             message = (
                 f"{self.path}: not a recognised test result format{found};"
-                f" supported formats: {listed} (pass format=NAME to force one)"
+                f" supported formats: {listed}"
+                " (name one explicitly to read the file as that format)"
             )
         super().__init__(message)
 
