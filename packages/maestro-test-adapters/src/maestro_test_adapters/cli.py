@@ -84,8 +84,11 @@ def _add_parse_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 def parse_command(args: argparse.Namespace) -> int:
     """Read the files named in parsed ``parse`` arguments; return the exit code."""
     report = sys.stderr if args.json else sys.stdout
+    # Runs are kept only to be merged into --junit-xml: otherwise each file's
+    # run is dropped once printed, however many files are named.
     runs: list[TestRun] = []
-    unreadable = 0
+    overall, duration = Totals(), 0.0
+    files_read = unreadable = 0
     for path in args.files:
         try:
             run = read_results(path, format=args.format)
@@ -93,7 +96,11 @@ def parse_command(args: argparse.Namespace) -> int:
             print(f"maestro-adapters parse: error: {exc}", file=sys.stderr)
             unreadable += 1
             continue
-        runs.append(run)
+        files_read += 1
+        overall += run.totals
+        duration += run.duration
+        if args.junit_xml is not None:
+            runs.append(run)
         if args.json:
             print(run.to_json())
         print(f"{path}: {describe_totals(run.framework, run.totals, run.duration)}", file=report)
@@ -104,10 +111,8 @@ def parse_command(args: argparse.Namespace) -> int:
                     file=report,
                 )
     if len(args.files) > 1:
-        overall = sum((run.totals for run in runs), Totals())
-        duration = sum(run.duration for run in runs)
-        print(f"total: {describe_totals(f'{len(runs)} files', overall, duration)}", file=report)
-    if args.junit_xml is not None and runs:
+        print(f"total: {describe_totals(f'{files_read} files', overall, duration)}", file=report)
+    if runs:
         merged = TestRun(runs[0].framework if len(runs) == 1 else "mixed")
         for run in runs:
             merged.suites.extend(run.suites)
@@ -122,7 +127,7 @@ def parse_command(args: argparse.Namespace) -> int:
             return 2
     if unreadable:
         return 2
-    return 0 if all(run.totals.ok for run in runs) else 1
+    return 0 if overall.ok else 1
 
 
 def describe_totals(source: str, totals: Totals, duration: float) -> str:
