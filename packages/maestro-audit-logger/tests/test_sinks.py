@@ -17,6 +17,7 @@ from maestro_audit_logger import (
     AuditLogger,
     BoundedQueue,
     CallableSink,
+    Checkpoints,
     ConfigError,
     LoggingSink,
     MemorySink,
@@ -55,6 +56,56 @@ def test_failing_sink_raises_after_the_record_is_stored(log_path: Path) -> None:
             audit.log("a", actor="b")
         assert len(memory.events) == 1  # the other sinks still got it
     assert verify(log_path).records == 1
+
+
+def test_failing_checkpoints_raise_sink_error_and_close_still_writes_everything(
+    log_path: Path,
+) -> None:
+    def unreachable(line: bytes) -> None:
+        raise OSError("checkpoint store unreachable")
+
+    audit = AuditLogger(log_path, checkpoints=Checkpoints(unreachable, every=2))
+    audit.log("a", actor="b")
+    with pytest.raises(SinkError, match="seq 2 is in the primary log.*unreachable"):
+        audit.log("a", actor="b")
+    audit.log("a", actor="b")
+    # The final checkpoint fails too; the buffered records must still reach the file
+    # and the file lock be released (both used to be skipped).
+    with pytest.raises(SinkError, match="seq 3 is in the primary log"):
+        audit.close()
+    assert audit.closed
+    assert verify(log_path).records == 3
+    with AuditLogger(log_path) as again:
+        assert again.log("a", actor="b").seq == 4
+
+
+def test_a_failing_sink_does_not_cost_the_checkpoint(log_path: Path) -> None:
+    points: list[bytes] = []
+
+    def broken(event: AuditEvent) -> None:
+        raise RuntimeError("down")
+
+    with AuditLogger(
+        log_path, sinks=[CallableSink(broken)], checkpoints=Checkpoints(points.append, every=1)
+    ) as audit:
+        with pytest.raises(SinkError, match="down"):
+            audit.log("a", actor="b")
+        assert [json.loads(p)["checkpoint"]["seq"] for p in points] == [1]
+
+
+def test_a_sink_failing_to_close_does_not_keep_the_log_open(log_path: Path) -> None:
+    class Stuck(MemorySink):
+        def close(self) -> None:
+            raise RuntimeError("cannot close")
+
+    memory = MemorySink()
+    audit = AuditLogger(log_path, sinks=[Stuck(), memory])
+    audit.log("a", actor="b")
+    with pytest.raises(SinkError, match="Stuck: cannot close"):
+        audit.close()
+    assert verify(log_path).records == 1
+    with AuditLogger(log_path) as again:  # the lock was released
+        assert again.log("a", actor="b").seq == 2
 
 
 def test_logging_sink_forwards_records(caplog: pytest.LogCaptureFixture) -> None:

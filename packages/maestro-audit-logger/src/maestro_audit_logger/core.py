@@ -720,10 +720,12 @@ class AuditLogger:
             ),
         )
         if self._sinks_or_checkpoints:
-            if self._sinks:
-                self._fan_out(event, line)
-            if self._checkpoints is not None and seq % self._checkpoints.every == 0:
-                self._write_checkpoint(seq, value)
+            try:
+                if self._sinks:
+                    self._fan_out(event, line)
+            finally:  # a failing sink must not cost the checkpoint
+                if self._checkpoints is not None and seq % self._checkpoints.every == 0:
+                    self._write_checkpoint(seq, value)
         return event, position
 
     def _fan_out(self, event: AuditEvent, line: bytes) -> None:
@@ -742,7 +744,14 @@ class AuditLogger:
     def _write_checkpoint(self, seq: int, value: bytes) -> None:
         assert self._checkpoint_write is not None
         name = "memory" if self._file is None else self._file.path.name
-        self._checkpoint_write(checkpoint_line(self._chain, seq, value, name, self._timestamp()))
+        line = checkpoint_line(self._chain, seq, value, name, self._timestamp())
+        try:
+            self._checkpoint_write(line)
+        except Exception as exc:
+            raise SinkError(
+                f"event seq {seq} is in the primary log, but its checkpoint could not be "
+                f"written: {exc}"
+            ) from exc
 
     # ---- bounded queue mode ------------------------------------------------------------
     def _enqueue(self, pending: _Pending) -> AuditEvent:
@@ -839,9 +848,13 @@ class AuditLogger:
             self._queue.join()
             self._queue.put(None)
             self._writer.join()
+        failures: list[Exception] = []
         with self._mutex:
-            if self._dropped_unreported:
-                self._report_drops()
+            try:
+                if self._dropped_unreported:
+                    self._report_drops()
+            except Exception as exc:  # e.g. a failing sink: still close everything below
+                failures.append(exc)
             if self._dropped:
                 _log.warning("audit logger dropped %d events (queue full)", self._dropped)
             self._closed = True
@@ -849,12 +862,23 @@ class AuditLogger:
                 head = self._file.previous if self._file is not None else self._previous
                 seq = (self._file.next_seq if self._file is not None else self._next_seq) - 1
                 if seq >= 1:
-                    self._write_checkpoint(seq, head)
-        if self._file is not None:
-            self._file.close()
-        for sink in self._sinks:
-            sink.close()
-        _open_loggers.discard(self)
+                    try:
+                        self._write_checkpoint(seq, head)
+                    except SinkError as exc:
+                        failures.append(exc)
+        # Whatever failed above, the records must reach the file and the lock be released.
+        try:
+            if self._file is not None:
+                self._file.close()
+        finally:
+            _open_loggers.discard(self)
+            for sink in self._sinks:
+                try:
+                    sink.close()
+                except Exception as exc:
+                    failures.append(SinkError(f"{type(sink).__name__}: {exc}"))
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> AuditLogger:
         return self

@@ -58,7 +58,7 @@ class LogFormatError(AuditError):
 
 
 class SinkError(AuditError):
-    """A secondary sink failed; the record is already in the primary log."""
+    """A secondary sink or the checkpoint target failed; the record is in the primary log."""
 
 
 class UnsupportedPlatformError(AuditError):
