@@ -108,6 +108,29 @@ def test_junit_merges_the_shards_of_the_latest_build_and_reads_back(
     )
 
 
+def test_summary_reports_cover_every_run_of_the_latest_build(store: ResultStore) -> None:
+    """A build that wrote several result files is reported whole, not by its last file."""
+    add(store, {"a": "passed", "b": "failed"}, build=1)
+    shard = make_run({"c": "passed", "d": "error", "e": "skipped"}, started=1)
+    tags = RunTags(project="shop", branch="main", build="1")
+    store.ingest(shard, tags=tags, use_ci_environment=False)
+    data = json.loads(store.report("json"))
+    head = data["head"]
+    assert (head["build"], head["total"], head["passed"], head["failed"], head["errors"]) == (
+        "1",
+        5,
+        2,
+        1,
+        1,
+    )
+    assert head["skipped"] == 1 and head["pass_rate"] == 0.5
+    assert sorted(f["name"] for f in data["failures"]) == ["b", "d"]
+    assert sum(g["count"] for g in data["failure_groups"]) == 2
+    assert sorted(o["name"] for o in data["slowest"]) == ["a", "b", "c", "d", "e"]
+    assert sum(s["total"] for s in data["suites"]) == 5
+    assert "| 5 | 2 | 1 | 1 | 1 | 0 | 50.0% |" in store.report("md")
+
+
 def test_csv_is_safe_against_formula_injection(hostile_store: ResultStore) -> None:
     text = hostile_store.report("csv")
     rows = list(csv.DictReader(io.StringIO(text)))

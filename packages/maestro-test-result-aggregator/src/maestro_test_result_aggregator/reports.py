@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -49,20 +49,26 @@ _MAX_ROWS = 500
 class ReportData:
     """Everything a report shows, read from the store in one go.
 
+    When the latest run has a build tag, "head" is its whole build: the counts,
+    failures, failure groups, slowest tests, regressions and suites cover
+    every run of that build (one per result file or shard), as
+    :meth:`~.ResultStore.diff` does.
+
     Attributes:
         generated_at: ISO 8601 UTC time of the snapshot.
         project: Project filter (``None`` = all projects).
         branch: Branch filter (``None`` = all branches).
-        head: The latest run in scope.
+        head: The latest run in scope, with the counts (and summed duration)
+            of all the runs of its build.
         previous: The run ``diff`` compares with (``None`` for a first run).
-        diff: Head compared with the run before it (``None`` for a first run).
-        failures: Failing tests of the head run, with how long they have failed.
-        failure_groups: The head run's failures grouped by normalised message.
+        diff: Head compared with the build before it (``None`` for a first run).
+        failures: Failing tests of the head build, with how long they have failed.
+        failure_groups: The head build's failures grouped by normalised message.
         flaky: Flaky tests of the window, highest flip rate first.
         trend: Pass rate and duration of the window, oldest first.
-        slowest: The head run's slowest tests.
-        regressions: The head run's tests slower than their baseline.
-        suites: Per-suite statistics of the head run.
+        slowest: The head build's slowest tests.
+        regressions: The head build's tests slower than their baseline.
+        suites: Per-suite statistics of the head build (per run of it).
 
     >>> from maestro_test_result_aggregator._examples import demo_store
     >>> store = demo_store()
@@ -113,26 +119,67 @@ def collect(
     ['build 5']
     """
     head = store.run("latest", project=project, branch=branch)
+    members = _runs_of_build(store, head)
     try:
         diff: RunDiff | None = store.diff(head=head.id)
     except RunNotFoundError:
         diff = None
     previous = None if diff is None else store.run(diff.base_run)
+    failures: dict[str, FailureAge] = {}
+    groups: dict[str, FailureGroup] = {}
+    for run in members:
+        for age in store.failure_ages(run.id):
+            if age.uid not in failures or age.streak > failures[age.uid].streak:
+                failures[age.uid] = age
+        for group in store.failure_reasons(run.id):
+            known = groups.get(group.reason)
+            groups[group.reason] = group if known is None else replace(
+                known, count=known.count + group.count, tests=known.tests + group.tests
+            )  # fmt: skip
+    slowest = [o for run in members for o in store.slowest(run.id, limit=10)]
+    regressions = [r for run in members for r in store.regressions(run.id)]
     return ReportData(
         generated_at=iso_utc(utc_now()),
         project=project,
         branch=branch,
-        head=head,
+        head=_build_summary(head, members),
         previous=previous,
         diff=diff,
-        failures=tuple(store.failure_ages(head.id)),
-        failure_groups=tuple(store.failure_reasons(head.id)),
+        failures=tuple(sorted(failures.values(), key=lambda a: (-a.streak, a.uid))),
+        failure_groups=tuple(sorted(groups.values(), key=lambda g: (-g.count, g.reason))),
         flaky=tuple(store.flaky(project=project, branch=branch, last=last, limit=flaky_limit)),
         trend=tuple(store.trend(project=project, branch=branch, last=last)),
-        slowest=tuple(store.slowest(head.id, limit=10)),
-        regressions=tuple(store.regressions(head.id)),
-        suites=tuple(store.suites(head.id)),
+        slowest=tuple(sorted(slowest, key=lambda o: (-o.duration, o.uid))[:10]),
+        regressions=tuple(
+            sorted(regressions, key=lambda r: (-(r.duration - r.baseline_median), r.uid))
+        ),
+        suites=tuple(suite for run in members for suite in store.suites(run.id)),
     )
+
+
+def _runs_of_build(store: ResultStore, head: RunSummary) -> list[RunSummary]:
+    """The runs of ``head``'s build (same project, branch, build tag), oldest first.
+
+    Just ``[head]`` when it has no build tag.
+    """
+    if not head.build:
+        return [head]
+    runs = store.runs(project=head.project, branch=head.branch, build=head.build, limit=None)
+    return runs[::-1]
+
+
+#: The fields of a build's summary that add up over its runs.
+_SUMMED = (
+    "duration", "total", "passed", "failed", "errors", "skipped", "xfailed", "xpassed", "flaky",
+)  # fmt: skip
+
+
+def _build_summary(head: RunSummary, members: Sequence[RunSummary]) -> RunSummary:
+    """``head`` with the counts and duration of all ``members`` (the runs of its build)."""
+    if len(members) < 2:
+        return head
+    totals: dict[str, Any] = {name: sum(getattr(run, name) for run in members) for name in _SUMMED}
+    return replace(head, started_at=min(run.started_at for run in members), **totals)
 
 
 def render(
@@ -160,12 +207,10 @@ def render(
     if format not in FORMATS:
         raise ValueError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}")
     if format in ("junit", "csv"):
-        head = store.run("latest", project=project, branch=branch)
-        runs = store.runs(project=head.project, branch=head.branch, build=head.build, limit=None)
-        runs = runs if head.build else [head]
+        runs = _runs_of_build(store, store.run("latest", project=project, branch=branch))
         if format == "junit":
-            return render_junit([store.load_run(run.id) for run in reversed(runs)])
-        outcomes = [o for run in reversed(runs) for o in store.results(run.id)]
+            return render_junit([store.load_run(run.id) for run in runs])
+        outcomes = [o for run in runs for o in store.results(run.id)]
         return render_csv(outcomes, {run.id: run for run in runs})
     data = collect(store, project=project, branch=branch, last=last)
     if format == "html":
