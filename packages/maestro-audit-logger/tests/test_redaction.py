@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from maestro_audit_logger import AuditLogger, Redactor, read_events, verify
+from maestro_audit_logger import AuditLogger, ConfigError, Redactor, read_events, verify
 from maestro_audit_logger.cli import main
 
 
@@ -80,6 +82,25 @@ def test_nested_values_and_custom_patterns() -> None:
         "n": 3,
     }
     assert data["pin"] == "1234"  # the caller's data is not modified
+
+
+def test_a_single_str_of_field_patterns_is_refused() -> None:
+    # list("password") is its letters: no field called "password" would be redacted.
+    with pytest.raises(ConfigError, match=r"not the str 'password'; write \['password'\]"):
+        Redactor(field_patterns="password")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"field_patterns": ["("]}, "field pattern '(' is a bad regular expression"),
+        ({"value_patterns": {"ticket": "TCK-("}}, "value pattern 'ticket' ('TCK-(') is a bad"),
+        ({"value_patterns": {"e-mail": "@"}}, "value pattern name 'e-mail' must be an identifier"),
+    ],
+)
+def test_bad_patterns_raise_config_errors_naming_them(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Redactor(**kwargs)
 
 
 def test_redaction_happens_before_hashing(log_path: Path, key: bytes) -> None:

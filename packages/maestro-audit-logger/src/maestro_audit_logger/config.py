@@ -185,10 +185,8 @@ class AuditConfig:
         config = cls(**values)
         try:
             config.redactor()
-        except Exception as exc:  # re.error for a bad pattern
-            raise ConfigError(
-                f"{where}redact_fields/redact_values: bad regular expression: {exc}"
-            ) from None
+        except ConfigError as exc:  # a bad pattern, named by the Redactor
+            raise ConfigError(f"{where}redact_fields/redact_values: {exc}") from None
         return config
 
     @classmethod

@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from maestro_audit_logger.errors import ConfigError
+
 __all__ = [
     "DEFAULT_FIELD_PATTERNS",
     "DEFAULT_REDACTOR",
@@ -100,6 +102,28 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _check_patterns(fields: list[str], values: dict[str, str]) -> None:
+    for pattern in fields:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(
+                f"field pattern {pattern!r} is a bad regular expression: {exc}"
+            ) from None
+    for name, regex in values.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(
+                f"value pattern name {name!r} must be an identifier such as 'email' "
+                "(it names the [REDACTED:<name>] marker)"
+            )
+        try:
+            re.compile(regex)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(
+                f"value pattern {name!r} ({regex!r}) is a bad regular expression: {exc}"
+            ) from None
+
+
 class Redactor:
     """Redact field values by field name and secret patterns inside text.
 
@@ -109,6 +133,11 @@ class Redactor:
         value_patterns: Mapping of marker name to regex for secrets inside strings.
             A pattern named ``card`` only redacts numbers that pass the Luhn check.
         marker: Replacement for whole redacted fields.
+
+    Raises:
+        ConfigError: ``field_patterns`` is a single str (a list is expected), a
+            pattern is not a valid regular expression, or a value pattern's name is
+            not an identifier.
 
     >>> Redactor(field_patterns=["ssn"], value_patterns={}).redact_mapping({"SSN": "1"})
     {'SSN': '[REDACTED]'}
@@ -121,14 +150,20 @@ class Redactor:
         *,
         marker: str = MARKER,
     ) -> None:
+        if isinstance(field_patterns, str):  # list("password") would be its letters
+            raise ConfigError(
+                f"field_patterns must be a list of regex fragments, not the str "
+                f"{field_patterns!r}; write [{field_patterns!r}]"
+            )
         fields = list(field_patterns)
+        patterns = DEFAULT_VALUE_PATTERNS if value_patterns is None else dict(value_patterns)
+        _check_patterns(fields, patterns)
         self.marker = marker
         self._field_re = (
             re.compile(r"(?:^|_)(?:" + "|".join(f"(?:{p})" for p in fields) + r")(?:$|_)")
             if fields
             else None
         )
-        patterns = DEFAULT_VALUE_PATTERNS if value_patterns is None else dict(value_patterns)
         self._value_re = (
             re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in patterns.items()))
             if patterns
