@@ -64,6 +64,14 @@ def test_migrations_are_numbered_one_step_at_a_time() -> None:
     assert [m.version for m in _schema.MIGRATIONS] == list(range(1, _schema.SCHEMA_VERSION + 1))
 
 
+def _journal_mode(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def test_a_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     conn = sqlite3.connect(path)
@@ -71,6 +79,7 @@ def test_a_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StoreVersionError, match="upgrade the package"):
         ResultStore(path)
+    assert _journal_mode(path) == "delete"  # refused before anything is written
 
 
 def test_a_foreign_database_is_not_touched(tmp_path: Path) -> None:
@@ -83,7 +92,9 @@ def test_a_foreign_database_is_not_touched(tmp_path: Path) -> None:
         ResultStore(path)
     conn = sqlite3.connect(path)
     tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]
+    conn.close()
     assert tables == ["customers"]
+    assert _journal_mode(path) == "delete"  # not switched to WAL behind the owner's back
 
 
 def test_a_failed_migration_leaves_the_previous_version(

@@ -175,19 +175,36 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def refuse_unknown(conn: sqlite3.Connection) -> None:
+    """Refuse a database this release must not open, before anything is written to it.
+
+    Raises:
+        StoreVersionError: It was written by a newer release.
+        StoreError: It is an SQLite database of something else.
+    """
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise StoreVersionError(
+            f"the store has schema version {version} but this release of "
+            f"maestro-test-result-aggregator knows only up to {SCHEMA_VERSION}; "
+            "upgrade the package to read it"
+        )
+    if version == 0:
+        _refuse_foreign_database(conn)
+
+
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     """Bring the database up to ``target``; return the version it started at.
 
     Safe against several processes opening a new store at once: the version is
     read again after the write lock is taken, so only one of them migrates.
+
+    Raises:
+        StoreVersionError: The database was written by a newer release.
+        StoreError: The database holds tables that are not a result store.
     """
+    refuse_unknown(conn)
     start = schema_version(conn)
-    if start > SCHEMA_VERSION:
-        raise StoreVersionError(
-            f"the store has schema version {start} but this release of "
-            f"maestro-test-result-aggregator knows only up to {SCHEMA_VERSION}; "
-            "upgrade the package to read it"
-        )
     if start >= target:
         return start
     conn.execute("BEGIN IMMEDIATE")

@@ -123,6 +123,9 @@ class ResultStore:
         self._reason_ids: dict[str, int] = {}
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Refuse another program's database (or a newer store) before the
+            # journal mode below is written into its header.
+            _schema.refuse_unknown(self._conn)
             if self._path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
