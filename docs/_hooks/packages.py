@@ -322,10 +322,14 @@ class ApiModule:
     Attributes:
         name: The dotted module name.
         members: The names to document, or ``None`` for every public member.
+        shadowed: Dotted paths of exported objects named like a submodule of ``name``
+            (``from .retry import retry``): griffe finds the submodule under that name
+            where Python finds the object, so each is documented by its own path.
     """
 
     name: str
     members: tuple[str, ...] | None
+    shadowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -430,15 +434,86 @@ def _bound_names(tree: ast.Module, *, with_imports: bool) -> list[str]:
     return [name for name in dict.fromkeys(names) if not name.startswith("_")]
 
 
-def _public_names(path: Path, *, with_imports: bool) -> list[str]:
+def _parse(path: Path) -> ast.Module:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as error:
         raise PluginError(
             f"{path}:{error.lineno}: cannot document a module that does not parse: {error.msg}"
         ) from None
+
+
+def _public_names(path: Path, *, with_imports: bool) -> list[str]:
+    tree = _parse(path)
     declared = _declared_all(tree)
     return declared if declared is not None else _bound_names(tree, with_imports=with_imports)
+
+
+def _module_file(package_dir: Path, import_name: str, module: str) -> Path | None:
+    """The file of the dotted ``module`` if it belongs to the package in ``package_dir``."""
+    parts = module.split(".")
+    if parts[0] != import_name:
+        return None
+    base = package_dir.joinpath(*parts[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _import_source(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The dotted module an ``ImportFrom`` in ``module`` imports from."""
+    if not node.level:
+        return node.module or ""
+    parts = module.split(".")
+    base = parts[: len(parts) - node.level + (1 if is_package else 0)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _definition_path(package_dir: Path, import_name: str, module: str, name: str) -> str:
+    """Follow ``from ... import`` re-exports of ``module.name`` to the defining module."""
+    for _ in range(20):  # a re-export chain; an import cycle stops here
+        path = _module_file(package_dir, import_name, module)
+        if path is None:
+            break
+        binding = next(
+            (
+                (node, alias)
+                for node in _parse(path).body
+                if isinstance(node, ast.ImportFrom)
+                for alias in node.names
+                if (alias.asname or alias.name) == name
+            ),
+            None,
+        )
+        if binding is None:
+            break
+        node, alias = binding
+        source = _import_source(node, module, path.name == "__init__.py")
+        if (source, alias.name) == (module, name):
+            break  # ``from . import name`` in a package: its submodule
+        module, name = source, alias.name
+    return f"{module}.{name}"
+
+
+def _shadowed_exports(
+    package_dir: Path, import_name: str, module: str, names: list[str]
+) -> dict[str, str]:
+    """Map the names of ``module`` that shadow a submodule to the objects' own paths.
+
+    ``from .retry import retry`` binds the function where Python looks for
+    ``module.retry``; griffe, which reads files, finds the submodule there instead and
+    the function would appear nowhere. Each such object is documented by the path of
+    the module that defines it.
+    """
+    shadowed: dict[str, str] = {}
+    for name in names:
+        if _module_file(package_dir, import_name, f"{module}.{name}") is None:
+            continue
+        path = _definition_path(package_dir, import_name, module, name)
+        if path != f"{module}.{name}" and _module_file(package_dir, import_name, path) is None:
+            shadowed[name] = path
+    return shadowed
 
 
 def _api_modules(package_dir: Path, import_name: str) -> tuple[ApiModule, ...]:
@@ -449,8 +524,10 @@ def _api_modules(package_dir: Path, import_name: str) -> tuple[ApiModule, ...]:
     public names the package does not export itself: every object is documented
     once, under the name users import it by.
     """
-    exported = set(_public_names(package_dir / "__init__.py", with_imports=True))
-    modules = [ApiModule(import_name, None)]
+    names = _public_names(package_dir / "__init__.py", with_imports=True)
+    exported = set(names)
+    shadowed = _shadowed_exports(package_dir, import_name, import_name, names)
+    modules = [ApiModule(import_name, None, tuple(shadowed.values()))]
     for path in sorted(package_dir.rglob("*.py")):
         relative = path.relative_to(package_dir).with_suffix("")
         parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
@@ -460,8 +537,11 @@ def _api_modules(package_dir: Path, import_name: str) -> tuple[ApiModule, ...]:
         if not all((folder / "__init__.py").is_file() for folder in folders):
             continue  # a folder without __init__.py is not a subpackage
         names = _public_names(path, with_imports=False)
-        if own := tuple(name for name in names if name not in exported):
-            modules.append(ApiModule(".".join((import_name, *parts)), own))
+        if own := [name for name in names if name not in exported]:
+            module = ".".join((import_name, *parts))
+            shadowed = _shadowed_exports(package_dir, import_name, module, own)
+            members = tuple(name for name in own if name not in shadowed)
+            modules.append(ApiModule(module, members, tuple(shadowed.values())))
     return tuple(modules)
 
 
@@ -599,11 +679,16 @@ def _add_package_files(files: Files, config: MkDocsConfig, site: _Site, package:
 
 
 def _api_page_markdown(package: Package, module: ApiModule) -> str:
+    # an object named like a submodule, rendered as one more member of the module
+    shadowed = "".join(
+        f"\n::: {path}\n    options:\n      heading_level: 3\n      show_root_full_path: false\n"
+        for path in module.shadowed
+    )
     if module.members is None:
         return (
             f"# {package.distribution} API reference\n\n"
             f"Everything `{module.name}` exports, generated from its docstrings.\n\n"
-            f"::: {module.name}\n"
+            f"::: {module.name}\n{shadowed}"
         )
     return (
         f"# {module.name}\n\n"
@@ -611,7 +696,7 @@ def _api_page_markdown(package: Package, module: ApiModule) -> str:
         f"itself; everything else is in the [package API reference](index.md).\n\n"
         f"::: {module.name}\n"
         f"    options:\n"
-        f"      members: [{', '.join(module.members)}]\n"
+        f"      members: [{', '.join(module.members)}]\n{shadowed}"
     )
 
 

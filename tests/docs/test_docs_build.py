@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -59,6 +61,26 @@ def test_each_package_has_overview_how_tos_api_and_changelog(
 
         for how_to in sorted((package.root / "docs").glob("*.md")):
             assert (site / "docs" / how_to.with_suffix(".html").name).is_file(), how_to
+
+
+def test_every_exported_class_and_function_is_on_the_api_page(
+    built_site: BuiltSite, hook: ModuleType, repo_root: Path
+) -> None:
+    """Each class and function of a package's ``__all__`` has its heading, also one named
+    like a submodule (``from .retry import retry``), which griffe would take for the module."""
+    missing: list[str] = []
+    for package in hook.discover_packages(repo_root):
+        module = importlib.import_module(package.import_name)
+        page = built_site.read(f"{package.site_dir}/api/index.html")
+        headings = set(re.findall(r'<h[1-6] id="([^"]+)" class="doc doc-heading', page))
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            ids = {f"{package.import_name}.{name}", f"{obj.__module__}.{obj.__qualname__}"}
+            if not ids & headings:
+                missing.append(f"{package.import_name}.{name}")
+    assert missing == []
 
 
 def test_search_index_covers_every_package(

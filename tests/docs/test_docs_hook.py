@@ -197,6 +197,41 @@ def test_submodules_get_a_page_only_for_what_the_package_does_not_export(
     )
 
 
+def test_an_export_named_like_its_submodule_is_documented_by_its_full_path(
+    hook: ModuleType, tmp_path: Path
+) -> None:
+    # Python finds the function under maestro_f.retry; griffe finds the submodule there.
+    write_package(
+        tmp_path,
+        "maestro-f",
+        {
+            "pyproject.toml": '[project]\nname = "maestro-f"\n',
+            "src/maestro_f/__init__.py": """\
+                from . import tools
+                from .retry import Retry, retry
+                from .sub import sub
+                __all__ = ["Retry", "retry", "sub", "tools"]
+            """,
+            "src/maestro_f/retry.py": "class Retry: ...\ndef retry() -> Retry: ...\n",
+            "src/maestro_f/tools.py": "def tool() -> None: ...\n",
+            "src/maestro_f/sub/__init__.py": """\
+                from maestro_f.sub.sub import sub
+                __all__ = ["sub"]
+            """,
+            "src/maestro_f/sub/sub.py": "def sub() -> None: ...\n",
+        },
+    )
+    (package,) = hook.discover_packages(tmp_path)
+    top, tools = package.api_modules
+    # the import is followed to the module that defines the object
+    assert top.shadowed == ("maestro_f.retry.retry", "maestro_f.sub.sub.sub")
+    assert (tools.name, tools.members, tools.shadowed) == ("maestro_f.tools", ("tool",), ())
+    markdown = hook._api_page_markdown(package, top)
+    assert "::: maestro_f\n" in markdown
+    assert "::: maestro_f.retry.retry\n" in markdown
+    assert "::: maestro_f.sub.sub.sub\n" in markdown
+
+
 def test_a_broken_package_stops_the_build_with_its_file_named(
     hook: ModuleType, tmp_path: Path
 ) -> None:
