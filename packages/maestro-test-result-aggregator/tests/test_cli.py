@@ -159,6 +159,23 @@ def test_usage_and_input_errors_exit_2_without_traceback(
     assert "Traceback" not in err
 
 
+def test_a_reader_that_closes_the_pipe_early_is_not_an_error(db: Path) -> None:
+    """`maestro-results tests | head -1` must not fail the pipeline or print an error."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    proc = subprocess.run(
+        [sys.executable, "-m", "maestro_test_result_aggregator", "runs", "--db", str(db)],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
 def test_progress_stays_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     source = _junit(tmp_path / "a.xml", {"a": "passed"})
     proc = subprocess.run(
