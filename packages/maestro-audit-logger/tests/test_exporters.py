@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,6 +136,19 @@ def test_filters(clock: FakeClock) -> None:
         EventFilter(outcomes=("meh",))
     with pytest.raises(ConfigError, match="not an ISO 8601 time"):
         EventFilter(since="yesterday")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"outcomes": "denied"}, "outcomes must be a tuple such as ('denied',), not a str"),
+        ({"since": 1767225600}, "since must be a datetime or an ISO 8601 str, not int"),
+        ({"until": "tomorrow"}, "until 'tomorrow' is not an ISO 8601 time"),
+    ],
+)
+def test_bad_filters_raise_config_errors(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        EventFilter(**kwargs)  # type: ignore[arg-type]
 
 
 def test_readers_split_on_newline_only(log_path: Path) -> None:

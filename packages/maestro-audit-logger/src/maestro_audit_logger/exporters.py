@@ -66,6 +66,10 @@ def _utc(value: datetime | str, name: str) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             raise ConfigError(f"{name} {value!r} is not an ISO 8601 time") from None
+    if not isinstance(value, datetime):
+        raise ConfigError(
+            f"{name} must be a datetime or an ISO 8601 str, not {type(value).__name__}"
+        )
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -99,6 +103,8 @@ class EventFilter:
     _until: str | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
+        if isinstance(self.outcomes, str):  # its letters would be taken as outcomes
+            raise ConfigError(f"outcomes must be a tuple such as ({self.outcomes!r},), not a str")
         for outcome in self.outcomes:
             if outcome not in OUTCOMES:
                 raise ConfigError(
