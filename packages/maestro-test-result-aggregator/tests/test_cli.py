@@ -124,6 +124,7 @@ def test_ingest_gate_compares_a_folder_of_result_files_with_the_previous_build(
     assert main(["diff", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "build 1 -> build 2" in out
+    assert "c::a_2 (absent -> passed)" in out and "None" not in out
     assert "new failures: 0" in out and "still failing: 2" in out
     assert main(["report", "--db", str(db), "--format", "md"]) == 0
     assert "Since build 1: **0 new failures**" in capsys.readouterr().out

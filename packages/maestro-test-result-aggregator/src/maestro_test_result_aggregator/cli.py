@@ -351,7 +351,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         ):
             print(f"{title}: {len(changes)}")
             for change in changes[:50]:
-                print(f"  {change.uid} ({change.base_status} -> {change.head_status})")
+                before, after = change.base_status or "absent", change.head_status or "absent"
+                print(f"  {change.uid} ({before} -> {after})")
             if len(changes) > 50:
                 print(f"  ... and {len(changes) - 50} more (use --json)")
     if args.fail_on_new_failures and diff.has_new_failures:
