@@ -103,8 +103,9 @@ class EventFilter:
     _until: str | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
-        if isinstance(self.outcomes, str):  # its letters would be taken as outcomes
-            raise ConfigError(f"outcomes must be a tuple such as ({self.outcomes!r},), not a str")
+        outcomes: object = self.outcomes  # typed as a tuple, but callers pass a str too
+        if isinstance(outcomes, str):  # its letters would be taken as outcomes
+            raise ConfigError(f"outcomes must be a tuple such as ({outcomes!r},), not a str")
         for outcome in self.outcomes:
             if outcome not in OUTCOMES:
                 raise ConfigError(
