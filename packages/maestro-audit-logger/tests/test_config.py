@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,18 @@ def test_toml_errors_name_the_file_and_key(tmp_path: Path, text: str, message: s
         AuditConfig.from_toml(file)
     assert message in str(caught.value)
     assert str(file) in str(caught.value)
+
+
+def test_a_config_that_is_not_a_path_is_refused_without_touching_file_descriptors() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"not = [toml")
+    os.close(write_end)
+    try:
+        with pytest.raises(ConfigError, match="must be a path .str or os.PathLike., not int"):
+            AuditLogger.from_config(read_end)  # type: ignore[arg-type]
+        os.fstat(read_end)  # still open: it used to be read and closed as the "file"
+    finally:
+        os.close(read_end)
 
 
 def test_missing_toml_file() -> None:

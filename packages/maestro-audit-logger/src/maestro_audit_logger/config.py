@@ -196,6 +196,10 @@ class AuditConfig:
         Raises:
             ConfigError: the file cannot be read or parsed, or a value is bad.
         """
+        if not isinstance(path, str | os.PathLike):  # open(5) would read and close fd 5
+            raise ConfigError(
+                f"the config file must be a path (str or os.PathLike), not {type(path).__name__}"
+            )
         try:
             with open(path, "rb") as handle:
                 document = tomllib.load(handle)
