@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,41 @@ def test_a_broken_pyproject_is_reported_with_its_path(repo: Path) -> None:
 
     assert result.returncode == 2
     assert "packages/tp-gamma/pyproject.toml is not valid TOML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make_unreadable", "message"),
+    [
+        (
+            lambda path: path.write_bytes(b"\xff\xfe[project]\n"),
+            "is not valid TOML: it is not UTF-8",
+        ),
+        (lambda path: (path.unlink(), path.mkdir()), "cannot read"),
+    ],
+    ids=["not-utf8", "a-folder"],
+)
+def test_an_unreadable_pyproject_is_an_input_error_not_a_traceback(
+    repo: Path, make_unreadable: Callable[[Path], object], message: str
+) -> None:
+    make_unreadable(repo / "packages" / "tp-gamma" / "pyproject.toml")
+
+    result = run_factory(repo, "check")
+
+    assert result.returncode == 2, result.stderr
+    assert "packages/tp-gamma/pyproject.toml" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_two_packages_with_one_distribution_name_are_refused(repo: Path) -> None:
+    clash = write_package(repo, "tp-delta", "1.0.0")
+    pyproject = clash / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('name = "tp-delta"', 'name = "TP_Gamma"'))
+
+    result = run_factory(repo, "check")
+
+    assert result.returncode == 2
+    assert (
+        "two workspace packages have the same distribution name: "
+        "tp-gamma in packages/tp-delta and packages/tp-gamma" in result.stderr
+    )

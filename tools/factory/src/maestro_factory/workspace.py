@@ -68,7 +68,13 @@ def _read_pyproject(path: Path) -> dict[str, object]:
         with path.open("rb") as stream:
             return tomllib.load(stream)
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{path} is not valid TOML: {error}") from error
+        raise UsageError(f"{path} is not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{path} is not valid TOML: it is not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _requirements(project: Mapping[str, object], path: Path) -> tuple[list[Requirement], list[str]]:
@@ -142,6 +148,8 @@ class Workspace:
                 f"no package found: {root}/{PACKAGES_DIR}/*/pyproject.toml matches nothing"
             )
         names = {package.key for package, _ in found}
+        if len(names) < len(found):
+            raise UsageError(_duplicates_message(package for package, _ in found))
         packages: dict[NormalizedName, Package] = {}
         for package, requirements in found:
             siblings: dict[NormalizedName, SpecifierSet] = {}
@@ -203,6 +211,18 @@ class Workspace:
             if path.is_relative_to(package.directory):
                 return package
         return None
+
+
+def _duplicates_message(packages: Iterable[Package]) -> str:
+    folders: dict[NormalizedName, list[str]] = {}
+    for package in packages:
+        folders.setdefault(package.key, []).append(package.directory.name)
+    clashes = "; ".join(
+        f"{key} in {' and '.join(f'{PACKAGES_DIR}/{name}' for name in names)}"
+        for key, names in folders.items()
+        if len(names) > 1
+    )
+    return f"two workspace packages have the same distribution name: {clashes}; rename one"
 
 
 def find_root(start: Path) -> Path:
