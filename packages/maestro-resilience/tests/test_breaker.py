@@ -382,7 +382,15 @@ def test_windowed_async_path_records_outcomes(fake: FakeClock) -> None:
         ({"failure_on": "ConnectionError"}, "failure_on"),
         ({"ignore": (ValueError, 3)}, "ignore"),
         ({"failure_threshold": None}, "could never open"),
-        ({"window": CountWindow(5), "minimum_calls": 6}, "minimum_calls"),
+        (
+            {"failure_rate_threshold": 0.5, "window": CountWindow(5), "minimum_calls": 6},
+            "minimum_calls",
+        ),
+        # Settings that would be silently ignored; a small window without a rate used to
+        # be blamed on minimum_calls.
+        ({"window": CountWindow(5)}, "window is only used with failure_rate_threshold"),
+        ({"window": TimeWindow(60.0)}, "window is only used with failure_rate_threshold"),
+        ({"slow_call_rate_threshold": 0.5}, "slow_call_rate_threshold needs slow_call_duration"),
         ({"failure_rate_threshold": 0.5, "minimum_calls": 101}, "minimum_calls"),
     ],
 )

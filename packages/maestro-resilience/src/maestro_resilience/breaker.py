@@ -142,7 +142,8 @@ class CircuitBreaker(Policy):
         slow_call_rate_threshold: Slow-call fraction in the window that opens
             the circuit (needs ``slow_call_duration``).
         window: :class:`CountWindow` or :class:`TimeWindow` for the rates;
-            defaults to ``CountWindow(100)`` when a rate is configured.
+            defaults to ``CountWindow(100)`` when a rate is configured (and is an
+            error without one).
         minimum_calls: Calls the window must hold before rates are judged.
         failure_on: Exceptions that count as failures; any other exception
             counts as a success (the dependency answered).
@@ -234,6 +235,16 @@ class CircuitBreaker(Policy):
         self._timed = slow_call_duration is not None  # only then is every call timed
         self._listeners: list[Callable[[StateChange], object]] = list(listeners)
         uses_window = failure_rate_threshold is not None or slow_call_duration is not None
+        if window is not None and not uses_window:
+            raise ValueError(
+                "window is only used with failure_rate_threshold or slow_call_duration; "
+                "set one of them, or leave window out"
+            )
+        if slow_call_duration is None and slow_call_rate_threshold != 1.0:
+            raise ValueError(
+                "slow_call_rate_threshold needs slow_call_duration (the seconds after which "
+                "a call counts as slow)"
+            )
         self.window = (window or CountWindow()) if uses_window else window
         if isinstance(self.window, CountWindow) and minimum_calls > self.window.size:
             raise ValueError(
