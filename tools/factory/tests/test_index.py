@@ -49,6 +49,14 @@ def test_credentials_inside_the_url_are_moved_out_of_it() -> None:
     assert "p@ss" not in config.describe() + repr(config)
 
 
+def test_credentials_are_moved_out_of_an_ipv6_url_keeping_its_brackets() -> None:
+    config = IndexConfig.from_environment({"NEXUS_URL": "http://ci:pw@[::1]:8081/repository/h/"})
+
+    assert config is not None
+    assert config.upload_url == "http://[::1]:8081/repository/h/"
+    assert config.credentials == Credentials("ci", "pw")
+
+
 def test_a_token_alone_is_accepted() -> None:
     config = IndexConfig.from_environment(
         {"NEXUS_URL": "https://n.example/r/", "NEXUS_TOKEN": "tok"}
@@ -67,6 +75,12 @@ def test_a_token_alone_is_accepted() -> None:
             "NEXUS_PASSWORD is set but NEXUS_USERNAME is not",
         ),
         ({"NEXUS_INDEX_URL": "https://n.example/group/"}, "NEXUS_INDEX_URL is set but NEXUS_URL"),
+        ({"NEXUS_URL": "https://[::1/"}, "NEXUS_URL must be an http(s) URL, got one that cannot"),
+        ({"NEXUS_URL": "https://n.example:99999/"}, "is the port a number from 0 to 65535"),
+        (
+            {"NEXUS_URL": "https://n.example/", "NEXUS_INDEX_URL": "https://n.example:x/"},
+            "NEXUS_INDEX_URL must be an http(s) URL, got one that cannot be parsed",
+        ),
     ],
 )
 def test_bad_settings_are_explained(environ: dict[str, str], message: str) -> None:

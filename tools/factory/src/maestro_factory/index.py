@@ -87,12 +87,21 @@ class Redactor:
 
 
 def _split_userinfo(url: str, variable: str) -> tuple[str, Credentials | None]:
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError:
+        raise ConfigurationError(
+            f"{variable} must be an http(s) URL, got one that cannot be parsed "
+            "(is the port a number from 0 to 65535, are the IPv6 brackets closed?)"
+        ) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError(f"{variable} must be an http(s) URL, got a value of another form")
     if parts.username is None:
         return url, None
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    netloc = (f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname) + (
+        f":{port}" if port else ""
+    )
     clean = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
     credentials = Credentials(
         urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
