@@ -177,6 +177,11 @@ def test_wrong_credentials_are_explained_without_the_password(
     # pypiserver answers 403 to a wrong password (Nexus answers 401): both name the variables
     assert "refused with 403 Forbidden: the index refused these credentials" in result.stderr
     assert "Check NEXUS_USERNAME and NEXUS_PASSWORD" in result.stderr
+    # the server's own words, as text: no tags and no HTML entities (&#039;)
+    assert (
+        f"The server said: Error: 403 Forbidden Sorry, the requested URL '{secured_server.url}'"
+        in (result.stderr)
+    )
     assert secret not in result.stdout + result.stderr
     assert secret not in (workspace / "build" / "audit" / "release-audit.jsonl").read_text()
     assert secured_server.files() == []
@@ -304,6 +309,24 @@ def test_a_short_audit_key_is_a_usage_error_that_does_not_echo_it(
     assert result.returncode == 2
     assert "cannot open the release audit log" in result.stderr
     assert "short-key" not in result.stdout + result.stderr
+    assert pypiserver.files() == []
+
+
+@pytest.mark.parametrize("where", ["a-folder", "under-a-file"])
+def test_an_unusable_audit_log_path_is_an_input_error_before_any_upload(
+    workspace: Path, pypiserver: PypiServer, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n")
+    path = tmp_path if where == "a-folder" else tmp_path / "a-file" / "audit.jsonl"
+
+    result = run_factory(
+        workspace, "publish", "--audit-log", str(path), env=index_env(pypiserver.url)
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert f"cannot open the release audit log {path}" in result.stderr
+    assert "--audit-log" in result.stderr
+    assert "Traceback" not in result.stderr
     assert pypiserver.files() == []
 
 

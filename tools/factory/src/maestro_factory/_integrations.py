@@ -129,14 +129,19 @@ class ReleaseAudit:
     """
 
     def __init__(self, path: Path, *, key: str | None = None, actor: Actor | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._logger = AuditLogger(
                 path, key=key, durability="always", service="maestro-factory"
             )
         except ConfigError as error:  # a key that is too short, ...: never echoed by the library
             raise ConfigurationError(f"cannot open the release audit log {path}: {error}") from None
+        except OSError as error:  # a folder, a path under a file, no permission, ...
+            raise ConfigurationError(
+                f"cannot open the release audit log {path}: {error.strerror or error}; "
+                "pass a writable file path with --audit-log"
+            ) from None
         except AuditError as error:  # locked by another run, written with another key, ...
             raise StepFailedError(f"cannot open the release audit log {path}: {error}") from None
         self._actor = actor or current_actor()

@@ -8,6 +8,7 @@ wait between attempts instead.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 from pathlib import Path
@@ -113,6 +114,8 @@ def _plain_text(body: str) -> str:
 
     >>> _plain_text("<html><head><style>p {}</style></head><body><h1>Forbidden</h1><p>nope</p></body></html>")
     'Forbidden nope'
+    >>> _plain_text("<p>the URL &#039;/x/&#039; &amp; more</p>")
+    "the URL '/x/' & more"
     """
     body = re.sub(r"(?is)<(head|style|script)\b.*?</\1>", " ", body)
-    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
