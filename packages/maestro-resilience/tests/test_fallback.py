@@ -74,3 +74,24 @@ def test_none_is_a_valid_fallback_value() -> None:
 def test_bad_configuration(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         fallback(**kwargs)  # type: ignore[arg-type]
+
+
+def test_an_async_handler_refuses_a_plain_function() -> None:
+    async def cached(exc: BaseException) -> str:
+        return "cached"
+
+    policy = fallback(handler=cached)
+    with pytest.raises(TypeError, match=r"handler \S*cached is async.*not \S*broken"):
+
+        @policy
+        def broken() -> str:  # its fallback used to be an unawaited coroutine
+            raise ConnectionError
+
+    with pytest.raises(TypeError, match="is async"):
+        policy.call(lambda: "unused")
+
+    @policy
+    async def fetch() -> str:
+        raise ConnectionError
+
+    assert asyncio.run(fetch()) == "cached"

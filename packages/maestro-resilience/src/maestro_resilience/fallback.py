@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
-from ._policy import _NEVER_HANDLED, P, Policy, R, _Counter, _name_of
+from ._policy import _NEVER_HANDLED, P, Policy, R, _Counter, _is_async, _name_of
 from ._validate import exception_types
 
 __all__ = ["Fallback", "fallback"]
@@ -25,7 +25,7 @@ class Fallback(Policy):
     (0, 1)
     """
 
-    __slots__ = ("_used", "handler", "on", "value")
+    __slots__ = ("_async_handler", "_used", "handler", "on", "value")
 
     def __init__(
         self,
@@ -43,6 +43,7 @@ class Fallback(Policy):
         types = exception_types("on", on)
         self.value = value
         self.handler = handler
+        self._async_handler = handler is not None and _is_async(handler)
         self.on = types
         self._used = _Counter()
 
@@ -67,6 +68,11 @@ class Fallback(Policy):
         return self.handler(exc) if self.handler is not None else self.value
 
     def _wrap_sync(self, fn: Callable[P, R]) -> Callable[P, R]:
+        if self._async_handler:  # nobody could await it: the caller would get a coroutine
+            raise TypeError(
+                f"fallback handler {_name_of(self.handler)} is async, so it can only serve "
+                f"async def functions, not {_name_of(fn)}; give it a sync handler"
+            )
         on, replace = self.on, self._replace
 
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -102,7 +108,7 @@ def fallback(
 
     Cancellation, :class:`KeyboardInterrupt`, :class:`SystemExit` and
     :class:`GeneratorExit` always propagate. For ``async def`` functions the
-    handler may be sync or async.
+    handler may be sync or async; plain functions need a sync handler.
 
     Args:
         value: The replacement result.
@@ -112,6 +118,8 @@ def fallback(
     Raises:
         ValueError: Unless exactly one of ``value`` and ``handler`` is given, or
             if ``on`` is not exception classes.
+        TypeError: When a policy with an ``async def`` handler decorates (or
+            calls) a plain function.
 
     >>> @fallback(handler=lambda exc: f"cached ({type(exc).__name__})", on=(ConnectionError,))
     ... def price() -> str:
