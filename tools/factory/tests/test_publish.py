@@ -247,6 +247,37 @@ def test_an_index_that_keeps_failing_gives_up_with_the_status(
     assert pypiserver.files() == []
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--retry-delay",
+            "abc",
+            "argument --retry-delay: must be a number of seconds >= 0, got 'abc'",
+        ),
+        (
+            "--retry-delay",
+            "inf",
+            "argument --retry-delay: must be a number of seconds >= 0, got 'inf'",
+        ),
+        (
+            "--upload-attempts",
+            "x",
+            "argument --upload-attempts: must be a whole number >= 1, got 'x'",
+        ),
+        ("--upload-attempts", "0", "argument --upload-attempts: must be at least 1, got 0"),
+    ],
+)
+def test_bad_retry_options_are_explained(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    result = run_factory(tmp_path, "publish", option, value)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "invalid" not in result.stderr  # argparse's "invalid _seconds value"
+
+
 def test_publishing_without_built_files_says_to_build(
     tmp_path: Path, pypiserver: PypiServer
 ) -> None:
