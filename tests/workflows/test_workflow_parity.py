@@ -8,6 +8,8 @@ renamed factory option) fails this test.
 * ``./dev test``: the ``uv sync`` options, the pytest targets (a workflow may run one
   package, ``packages/<name>``, or a folder inside a target), the pre-commit arguments and
   the environment the test runs export.
+* ``./dev ship``: the environment it exports, which a ``factory ship`` step must set too
+  (ship runs the package test suites).
 * the factory's own command line (``factory <step> --help``): the steps and options that
   exist; :data:`FACTORY_STEPS` restricts them to the forms CI is meant to use.
 * for the template's standalone workflows: the rendered package's README (its "Develop"
@@ -74,6 +76,7 @@ class LocalCommands:
     pytest_options: tuple[str, ...]
     pre_commit_args: tuple[str, ...]
     test_environment: dict[str, str] = field(default_factory=dict)
+    ship_environment: dict[str, str] = field(default_factory=dict)  # what `./dev ship` exports
     tools: frozenset[str] = frozenset()  # programs `uv run` may start
     uv_commands: frozenset[tuple[str, ...]] = frozenset()  # e.g. ("uv", "build")
 
@@ -120,12 +123,16 @@ def repository_commands() -> LocalCommands:
     test_function = re.search(r"^run_tests\(\) \{$(.*?)^\}$", DEV_SCRIPT.read_text(), re.M | re.S)
     assert test_function, "./dev has no run_tests function: update the parity test"
     exports = dict(re.findall(r"^\s*export (\w+)=(\S+)$", test_function[1], re.M))
+    ship_case = re.search(r"^\s*ship\)$(.*?)^\s*;;$", DEV_SCRIPT.read_text(), re.M | re.S)
+    assert ship_case, "./dev has no `ship)` case: update the parity test"
+    ship_exports = dict(re.findall(r"^\s*export (\w+)=(\S+)$", ship_case[1], re.M))
     return LocalCommands(
         sync_options=frozenset(sync[2:]),
         pytest_targets=tuple(targets),
         pytest_options=tuple(options),
         pre_commit_args=tuple(_uv_run_line(lines, "pre-commit")),
         test_environment=exports,
+        ship_environment=ship_exports,
         tools=frozenset(
             {"pytest", "pre-commit", "factory"}
             | ({"mkdocs"} if (REPO_ROOT / "mkdocs.yml").is_file() else set())
@@ -252,7 +259,7 @@ def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list
         ok = args == ["build", "--strict"]
         return [] if ok else [f"{line}: the docs are built with mkdocs build --strict"]
     if tool == "factory" and tool in local.tools:
-        return _factory_problems(line, args)
+        return _factory_problems(line, args, local)
     return [f"{line}: `{tool}` is not run that way locally"]
 
 
@@ -283,12 +290,19 @@ def _pytest_problems(line: RunLine, args: list[str], local: LocalCommands) -> li
     return found
 
 
-def _factory_problems(line: RunLine, args: list[str]) -> list[str]:
+def _factory_problems(line: RunLine, args: list[str], local: LocalCommands) -> list[str]:
     if not args or args[0] not in FACTORY_STEPS:
         return [f"{line}: CI calls only the factory steps {sorted(FACTORY_STEPS)}"]
     step, rest = args[0], args[1:]
     value_options, flags = FACTORY_STEPS[step]
     found = []
+    if step == "ship":  # ship runs the package test suites, as `./dev ship` does
+        env = line.step.get("env", {})
+        found += [
+            f"{line}: ./dev ship exports {name}={value}; set it in the step's env"
+            for name, value in local.ship_environment.items()
+            if str(env.get(name)) != value
+        ]
     while rest:
         option, rest = rest[0], rest[1:]
         if option in value_options and rest:
@@ -338,6 +352,7 @@ def test_the_local_commands_are_read_from_dev() -> None:
     assert "--locked" in local.sync_options
     assert "packages/*" in local.pytest_targets
     assert local.pre_commit_args[:2] == ("run", "--all-files")
+    assert local.ship_environment == {"SE_OFFLINE": "true"}
 
 
 def _ci(script: str) -> dict[str, dict[str, Any]]:
@@ -359,6 +374,7 @@ def _ci(script: str) -> dict[str, dict[str, Any]]:
         ("uv run factory publish --no-tag", "not a form CI may use"),
         ("uv run factory changed --since main --json", "from the step's env"),
         ("uv run factory release", "CI calls only the factory steps"),
+        ("uv run factory ship", "./dev ship exports SE_OFFLINE=true"),
         ("uv run ruff check .", "is not a local tool"),
         ("git push origin --tags", "tags are pushed by release"),
         ('echo "${{ github.head_ref }}"', "not the factory, uv"),
