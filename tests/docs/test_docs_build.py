@@ -63,21 +63,28 @@ def test_each_package_has_overview_how_tos_api_and_changelog(
             assert (site / "docs" / how_to.with_suffix(".html").name).is_file(), how_to
 
 
-def test_every_exported_class_and_function_is_on_the_api_page(
+def test_every_exported_class_function_and_documented_constant_is_on_the_api_page(
     built_site: BuiltSite, hook: ModuleType, repo_root: Path
 ) -> None:
     """Each class and function of a package's ``__all__`` has its heading, also one named
-    like a submodule (``from .retry import retry``), which griffe would take for the module."""
+    like a submodule (``from .retry import retry``), which griffe would take for the
+    module; so has each constant documented with a Sphinx ``#:`` comment."""
     missing: list[str] = []
     for package in hook.discover_packages(repo_root):
         module = importlib.import_module(package.import_name)
         page = built_site.read(f"{package.site_dir}/api/index.html")
         headings = set(re.findall(r'<h[1-6] id="([^"]+)" class="doc doc-heading', page))
+        sources = "\n".join(
+            path.read_text(encoding="utf-8") for path in (package.root / "src").rglob("*.py")
+        )
         for name in module.__all__:
             obj = getattr(module, name)
-            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                ids = {f"{package.import_name}.{name}", f"{obj.__module__}.{obj.__qualname__}"}
+            elif re.search(rf"(?m)^#:.*\n(?:#:.*\n)*{name}\b\s*(?::[^=\n]*)?=", sources):
+                ids = {f"{package.import_name}.{name}"}
+            else:
                 continue
-            ids = {f"{package.import_name}.{name}", f"{obj.__module__}.{obj.__qualname__}"}
             if not ids & headings:
                 missing.append(f"{package.import_name}.{name}")
     assert missing == []

@@ -290,3 +290,47 @@ def test_named_tuples_get_their_constructor_signature(repo_root: Path, tmp_path:
     assert str(parameters["x"].annotation) == "float"
     assert parameters["x"].default is None  # required
     assert str(parameters["y"].default) == "0.0"
+
+
+def test_sphinx_comments_document_attributes(repo_root: Path, tmp_path: Path) -> None:
+    import griffe
+
+    (tmp_path / "consts.py").write_text(
+        textwrap.dedent(
+            '''\
+            from typing import Final
+
+            #: The schema of every document,
+            #: written as ``name/version``.
+            SCHEMA: Final = "doc/1"
+
+            #: A run id or a tag.
+            Ref = int | str
+
+            # an ordinary comment
+            PLAIN = 1
+
+            #: Loses to the docstring.
+            BOTH = 2
+            """The docstring."""
+
+            class Box:
+                #: Seconds to wait.
+                grace: float = 5.0
+            '''
+        ),
+        encoding="utf-8",
+    )
+    extension = repo_root / "docs" / "_hooks" / "griffe_comments.py"
+    module = griffe.load(
+        "consts",
+        search_paths=[str(tmp_path)],
+        extensions=griffe.load_extensions(f"{extension}:CommentDocstringExtension"),
+    )
+    schema = module["SCHEMA"].docstring
+    assert schema.value == "The schema of every document,\nwritten as ``name/version``."
+    assert (schema.lineno, schema.endlineno) == (3, 4)
+    assert module["Ref"].docstring.value == "A run id or a tag."
+    assert module["PLAIN"].docstring is None
+    assert module["BOTH"].docstring.value == "The docstring."
+    assert module["Box"]["grace"].docstring.value == "Seconds to wait."
