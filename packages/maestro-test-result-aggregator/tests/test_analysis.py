@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator_testing import add
-from maestro_test_result_aggregator import ResultStore, RunNotFoundError
+from aggregator_testing import add, make_run
+from maestro_test_result_aggregator import ResultStore, RunNotFoundError, RunTags, reports
 
 
 @pytest.fixture
@@ -135,12 +135,39 @@ def test_diff_compares_whole_builds_when_a_build_has_several_runs(store: ResultS
     assert [c.name for c in diff.new_failures] == ["c1"]
     assert sorted(c.name for c in diff.still_failing) == ["a2", "b2"]
     assert diff.removed_tests == ()
-    # A test failing in one run of the build counts as failing for the build.
-    add(store, {"a1": "failed"}, build=3)
-    add(store, {"a1": "passed", "a2": "passed"}, build=3)
+
+
+def _add_run(store: ResultStore, outcomes: dict[str, str], build: int, env: str = "") -> None:
+    """Ingest one run of ``build``; its durations differ per environment, so no run repeats."""
+    tags = RunTags(project="shop", branch="main", build=str(build), environment=env)
+    seconds = dict.fromkeys(outcomes, 1.0 + 0.1 * sum(map(ord, env)))
+    run = make_run(outcomes, durations=seconds, started=build)
+    assert store.ingest(run, tags=tags, use_ci_environment=False).new_runs == 1
+
+
+def test_a_rerun_inside_a_build_replaces_the_earlier_attempt(store: ResultStore) -> None:
+    """A CI job re-run keeps its build id: its results replace the failed attempt's."""
+    _add_run(store, {"a": "passed", "b": "passed"}, build=1)
+    _add_run(store, {"a": "failed", "b": "passed"}, build=2)
+    _add_run(store, {"a": "passed", "b": "passed", "c": "passed"}, build=2)  # the re-run
     diff = store.diff()
-    assert [c.name for c in diff.new_failures] == ["a1"]
-    assert [c.name for c in diff.fixed] == ["a2"]
+    assert diff.new_failures == () and [c.name for c in diff.new_tests] == ["c"]
+    summary = reports.collect(store).head
+    assert (summary.total, summary.passed, summary.failed) == (3, 3, 0)
+
+
+def test_the_legs_of_a_matrix_build_each_count(store: ResultStore) -> None:
+    """Runs of one build in different environments add up; a failing leg fails the test."""
+    _add_run(store, {"a": "passed"}, build=1, env="py3.11")
+    _add_run(store, {"a": "passed"}, build=1, env="py3.12")
+    _add_run(store, {"a": "failed", "b": "passed"}, build=2, env="py3.11")
+    _add_run(store, {"a": "passed", "b": "passed"}, build=2, env="py3.12")
+    assert [c.name for c in store.diff().new_failures] == ["a"]
+    data = reports.collect(store)
+    assert (data.head.total, data.head.failed) == (4, 1)
+    assert [f.name for f in data.failures] == ["a"]
+    (suite,) = data.suites
+    assert (suite.key, suite.total, suite.failed) == ("suite", 4, 1)
 
 
 def test_diff_of_a_first_run_says_what_to_do(store: ResultStore) -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from html import escape
@@ -33,6 +34,7 @@ from maestro_test_result_aggregator.records import (
     TestOutcome,
     TrendPoint,
 )
+from maestro_test_result_aggregator.store import _suite_stats
 from maestro_test_result_aggregator.tags import utc_now
 
 if TYPE_CHECKING:
@@ -51,15 +53,15 @@ class ReportData:
 
     When the latest run has a build tag, "head" is its whole build: the counts,
     failures, failure groups, slowest tests, regressions and suites cover
-    every run of that build (one per result file or shard), as
-    :meth:`~.ResultStore.diff` does.
+    every run of that build (one per result file, shard or matrix leg), a
+    re-run replacing the earlier attempt, as in :meth:`~.ResultStore.diff`.
 
     Attributes:
         generated_at: ISO 8601 UTC time of the snapshot.
         project: Project filter (``None`` = all projects).
         branch: Branch filter (``None`` = all branches).
-        head: The latest run in scope, with the counts (and summed duration)
-            of all the runs of its build.
+        head: The latest run in scope, with the counts of its whole build
+            and the summed duration of the build's runs.
         previous: The run ``diff`` compares with (``None`` for a first run).
         diff: Head compared with the build before it (``None`` for a first run).
         failures: Failing tests of the head build, with how long they have failed.
@@ -120,6 +122,8 @@ def collect(
     """
     head = store.run("latest", project=project, branch=branch)
     members = _runs_of_build(store, head)
+    latest = list(store._build_results(head.id).values())
+    current = {(o.run_id, o.uid) for o in latest}  # not replaced by a re-run
     try:
         diff: RunDiff | None = store.diff(head=head.id)
     except RunNotFoundError:
@@ -127,33 +131,37 @@ def collect(
     previous = None if diff is None else store.run(diff.base_run)
     failures: dict[str, FailureAge] = {}
     groups: dict[str, FailureGroup] = {}
+    regressions: list[DurationRegression] = []
     for run in members:
         for age in store.failure_ages(run.id):
-            if age.uid not in failures or age.streak > failures[age.uid].streak:
+            if (run.id, age.uid) in current and (
+                age.uid not in failures or age.streak > failures[age.uid].streak
+            ):
                 failures[age.uid] = age
         for group in store.failure_reasons(run.id):
+            tests = tuple(uid for uid in group.tests if (run.id, uid) in current)
             known = groups.get(group.reason)
-            groups[group.reason] = group if known is None else replace(
-                known, count=known.count + group.count, tests=known.tests + group.tests
-            )  # fmt: skip
-    slowest = [o for run in members for o in store.slowest(run.id, limit=10)]
-    regressions = [r for run in members for r in store.regressions(run.id)]
+            if known is not None:
+                tests = known.tests + tests
+            if tests:
+                groups[group.reason] = replace(known or group, count=len(tests), tests=tests)
+        regressions += (r for r in store.regressions(run.id) if (run.id, r.uid) in current)
     return ReportData(
         generated_at=iso_utc(utc_now()),
         project=project,
         branch=branch,
-        head=_build_summary(head, members),
+        head=_build_summary(head, members, latest),
         previous=previous,
         diff=diff,
         failures=tuple(sorted(failures.values(), key=lambda a: (-a.streak, a.uid))),
         failure_groups=tuple(sorted(groups.values(), key=lambda g: (-g.count, g.reason))),
         flaky=tuple(store.flaky(project=project, branch=branch, last=last, limit=flaky_limit)),
         trend=tuple(store.trend(project=project, branch=branch, last=last)),
-        slowest=tuple(sorted(slowest, key=lambda o: (-o.duration, o.uid))[:10]),
+        slowest=tuple(sorted(latest, key=lambda o: (-o.duration, o.uid))[:10]),
         regressions=tuple(
             sorted(regressions, key=lambda r: (-(r.duration - r.baseline_median), r.uid))
         ),
-        suites=tuple(suite for run in members for suite in store.suites(run.id)),
+        suites=tuple(_suite_stats(latest)),
     )
 
 
@@ -168,18 +176,29 @@ def _runs_of_build(store: ResultStore, head: RunSummary) -> list[RunSummary]:
     return runs[::-1]
 
 
-#: The fields of a build's summary that add up over its runs.
-_SUMMED = (
-    "duration", "total", "passed", "failed", "errors", "skipped", "xfailed", "xpassed", "flaky",
-)  # fmt: skip
+def _build_summary(
+    head: RunSummary, members: Sequence[RunSummary], latest: Sequence[TestOutcome]
+) -> RunSummary:
+    """``head`` with the counts of ``latest`` (its build's current results).
 
-
-def _build_summary(head: RunSummary, members: Sequence[RunSummary]) -> RunSummary:
-    """``head`` with the counts and duration of all ``members`` (the runs of its build)."""
+    The duration is the sum of the durations of the build's runs.
+    """
     if len(members) < 2:
         return head
-    totals: dict[str, Any] = {name: sum(getattr(run, name) for run in members) for name in _SUMMED}
-    return replace(head, started_at=min(run.started_at for run in members), **totals)
+    counts = Counter(o.status for o in latest)
+    return replace(
+        head,
+        started_at=min(run.started_at for run in members),
+        duration=sum(run.duration for run in members),
+        total=len(latest),
+        passed=counts["passed"],
+        failed=counts["failed"],
+        errors=counts["error"],
+        skipped=counts["skipped"],
+        xfailed=counts["xfailed"],
+        xpassed=counts["xpassed"],
+        flaky=sum(o.flaky for o in latest),
+    )
 
 
 def render(

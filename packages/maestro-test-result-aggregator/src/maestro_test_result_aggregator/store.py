@@ -640,36 +640,45 @@ class ResultStore:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def _build_outcomes(self, run_id: int) -> dict[int, TestOutcome]:
-        """The results of every run of ``run_id``'s build, keyed by test id.
+    def _build_results(self, run_id: int) -> dict[tuple[int, str], TestOutcome]:
+        """The outcome of each test in each environment of ``run_id``'s build.
 
         The runs of a build share its project, branch and build tag (one per
-        result file or shard); without a build tag the run stands alone. A
-        test found in several of them keeps its worst outcome (error, failed,
-        passed, then the rest), the later run winning a tie.
+        result file, shard or matrix leg); without a build tag the run stands
+        alone. Within one environment the latest run that ran a test wins, so
+        a re-run of a CI job replaces its earlier attempt.
+
+        Returns:
+            Outcomes keyed by ``(test id, environment)``, oldest run first.
         """
-        project, branch, build = self._conn.execute(
-            "SELECT project, branch, build FROM runs WHERE id = ?", (run_id,)
+        project, branch, build, environment = self._conn.execute(
+            "SELECT project, branch, build, environment FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
-        members = [run_id]
+        members: list[tuple[int, str]] = [(run_id, environment)]
         if build:
-            members = [
-                row[0]
-                for row in self._conn.execute(
-                    "SELECT id FROM runs WHERE project = ? AND branch = ? AND build = ? "
-                    "ORDER BY started_at, id",
-                    (project, branch, build),
-                )
-            ]
-        merged: dict[int, TestOutcome] = {}
-        for member in members:
+            members = self._conn.execute(
+                "SELECT id, environment FROM runs WHERE project = ? AND branch = ? "
+                "AND build = ? ORDER BY started_at, id",
+                (project, branch, build),
+            ).fetchall()
+        merged: dict[tuple[int, str], TestOutcome] = {}
+        for member, member_environment in members:
             for test_id, outcome in self._outcomes(member).items():
-                kept = merged.get(test_id)
-                if kept is None or _SEVERITY.get(outcome.status, 0) >= _SEVERITY.get(
-                    kept.status, 0
-                ):
-                    merged[test_id] = outcome
-        return dict(sorted(merged.items()))
+                merged[(test_id, member_environment)] = outcome
+        return merged
+
+    def _build_outcomes(self, run_id: int) -> dict[int, TestOutcome]:
+        """One outcome per test of ``run_id``'s build, keyed by test id.
+
+        A test that ran in several environments keeps its worst outcome
+        (error, failed, passed, then the rest): a failing matrix leg fails it.
+        """
+        worst: dict[int, TestOutcome] = {}
+        for (test_id, _), outcome in self._build_results(run_id).items():
+            kept = worst.get(test_id)
+            if kept is None or _SEVERITY.get(outcome.status, 0) > _SEVERITY.get(kept.status, 0):
+                worst[test_id] = outcome
+        return dict(sorted(worst.items()))
 
     def results(self, ref: RunRef = "latest", *, status: str | None = None) -> list[TestOutcome]:
         """Return the test results of one run, in stored order.
@@ -844,18 +853,7 @@ class ResultStore:
         >>> [(s.key, s.total, s.failed) for s in store.suites("6")]
         [('shop', 4, 1)]
         """
-        run_id = self._resolve(ref, None, None)
-        per_suite: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
-        for suite, status, duration, flaky in self._conn.execute(
-            "SELECT t.suite, r.status, r.duration, r.flaky FROM results AS r "
-            "JOIN tests AS t ON t.id = r.test_id WHERE r.run_id = ? ORDER BY t.id",
-            (run_id,),
-        ):
-            per_suite[suite].append((status, duration, flaky))
-        stats = []
-        for suite, items in per_suite.items():
-            stats.append(GroupStats(key=suite, runs=1, total=len(items), **_tally(items)))
-        return stats
+        return _suite_stats(self.results(ref))
 
     def slowest(self, ref: RunRef = "latest", *, limit: int = 10) -> list[TestOutcome]:
         """The ``limit`` slowest tests of one run, slowest first.
@@ -1173,8 +1171,10 @@ class ResultStore:
         """Compare two runs: new failures, fixed, still failing, new and removed tests.
 
         A run with a build tag stands for its whole build: the runs with the
-        same project, branch and build (one per result file or shard) are
-        compared together, and a test failing in any of them fails the build.
+        same project, branch and build (one per result file, shard or matrix
+        leg) are compared together. A re-run in the same environment replaces
+        the earlier attempt's results; a test failing in any environment
+        fails the build.
 
         Args:
             base: The earlier run; by default the run before ``head``'s build
@@ -1474,6 +1474,17 @@ def _tally(items: Iterable[tuple[str, float, int]]) -> _Tally:
         median_duration=percentile(durations, 0.5),
         p95_duration=percentile(durations, 0.95),
     )
+
+
+def _suite_stats(outcomes: Iterable[TestOutcome]) -> list[GroupStats]:
+    """Per-suite counts, pass rate and test-duration median/p95 of some results."""
+    per_suite: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
+    for outcome in outcomes:
+        per_suite[outcome.suite].append((outcome.status, outcome.duration, int(outcome.flaky)))
+    return [
+        GroupStats(key=suite, runs=1, total=len(items), **_tally(items))
+        for suite, items in per_suite.items()
+    ]
 
 
 def _group_stats(key: str, runs: list[RunSummary]) -> GroupStats:
