@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,8 @@ class FlakyProxy:
 
     With *stale_listings*, the first project pages read after an upload come back
     without their file links, like an index that updates late (or drops files).
+    With *before_post*, each upload first calls it (it may block, holding the upload);
+    when it returns ``False`` the upload is dropped: the connection closes unanswered.
     """
 
     url: str
@@ -96,7 +98,13 @@ class FlakyProxy:
 
 
 @contextlib.contextmanager
-def flaky_proxy(upstream: str, failures: int, *, stale_listings: int = 0) -> Iterator[FlakyProxy]:
+def flaky_proxy(
+    upstream: str,
+    failures: int,
+    *,
+    stale_listings: int = 0,
+    before_post: Callable[[], bool] | None = None,
+) -> Iterator[FlakyProxy]:
     """Run a :class:`FlakyProxy` in front of *upstream* for the duration of a ``with`` block."""
     target = urllib.parse.urlsplit(upstream)
     state = FlakyProxy("", failures, stale_listings)
@@ -110,6 +118,9 @@ def flaky_proxy(upstream: str, failures: int, *, stale_listings: int = 0) -> Ite
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             if self.command == "POST":
+                if before_post is not None and not before_post():
+                    self.close_connection = True
+                    return
                 with lock:
                     fail = state.failures > 0
                     state.failures -= fail

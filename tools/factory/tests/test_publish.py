@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from factory_test_support import (
+    FACTORY,
     PypiServer,
     audit_records,
     flaky_proxy,
@@ -408,3 +413,52 @@ def test_uploads_the_index_never_lists_fail_the_run(
     assert "NEXUS-34950" in result.stderr
     verified = [r for r in audit_records(workspace) if r["action"] == "publish.verify"]
     assert {r["outcome"] for r in verified} == {"failure"}
+
+
+def test_an_interrupted_upload_is_recorded_and_a_rerun_completes_it(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    upload_started, interrupted = threading.Event(), threading.Event()
+
+    def hold_and_drop_the_first_upload() -> bool:
+        if upload_started.is_set():
+            return True
+        upload_started.set()
+        interrupted.wait(timeout=300)  # held until the factory has been interrupted, then lost
+        return False
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
+    with flaky_proxy(
+        pypiserver.url, failures=0, before_post=hold_and_drop_the_first_upload
+    ) as proxy:
+        env["NEXUS_URL"] = proxy.url
+        with subprocess.Popen(
+            [*FACTORY, "publish", "--package", "tp-gamma"],
+            cwd=workspace,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as factory:
+            try:
+                assert upload_started.wait(timeout=300), "the factory never started an upload"
+                factory.send_signal(signal.SIGINT)  # what Ctrl-C or a cancelled CI job sends
+                _, stderr = factory.communicate(timeout=300)
+            finally:
+                interrupted.set()
+
+    assert factory.returncode == 130
+    assert "factory: error: interrupted" in stderr
+    assert "Traceback" not in stderr
+    records = [r for r in audit_records(workspace) if r["action"] == "publish"]
+    assert [(r["resource"]["id"], r["outcome"]) for r in records] == [  # type: ignore[index]
+        ("tp_gamma-1.0.0.tar.gz", "error")
+    ]
+    assert "interrupted during the upload" in records[0]["reason"]  # type: ignore[operator]
+
+    rerun = run_factory(
+        workspace, "publish", "--package", "tp-gamma", env=index_env(pypiserver.url)
+    )
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert pypiserver.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]

@@ -168,6 +168,14 @@ def _publish_package(
                 package=package.name, version=package.version, sha256=sha256, index_url=where,
             )  # fmt: skip
             raise
+        except KeyboardInterrupt:  # Ctrl-C, or CI cancelling the job: the upload's fate is unknown
+            audit.record(
+                "publish", path.name, outcome="error",
+                reason="interrupted during the upload: the index may or may not have the file; "
+                "a re-run skips it if it arrived and uploads it otherwise",
+                package=package.name, version=package.version, sha256=sha256, index_url=where,
+            )  # fmt: skip
+            raise
         outcome.uploaded.append(path.name)
         audit.record(
             "publish",
