@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -165,3 +166,55 @@ def test_a_forked_child_cannot_write_through_the_parents_logger(log_path: Path) 
     assert "opened before the process forked" in done.stdout
     assert [e.action for e in read_events(log_path)] == ["parent.before", "parent.after"]
     assert verify(log_path).records == 2
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    import json, resource, signal, sys
+    from maestro_audit_logger import AuditLogger
+
+    path, durability = sys.argv[1], sys.argv[2]
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # let write() fail with EFBIG instead
+    audit = AuditLogger(path, durability=durability)
+    # The file may grow to 3000 bytes: as if the disk filled up after a few records.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (3000, resource.RLIM_INFINITY))
+    returned, failed = [], 0
+    for i in range(600):
+        try:
+            returned.append(audit.log("disk.full", actor="child", i=i).seq)
+        except OSError:
+            failed += 1
+    resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+    returned.append(audit.log("disk.freed", actor="child").seq)
+    audit.close()
+    print(json.dumps({"returned": returned, "failed": failed}))
+    """
+)
+
+
+@pytest.mark.parametrize("durability", ["always", "batch", "none"])
+def test_a_full_disk_neither_tears_the_log_nor_loses_records(
+    log_path: Path, durability: str
+) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(log_path), durability],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    outcome = json.loads(child.stdout)
+    assert outcome["failed"] > 0  # the limit was hit
+    result = verify(log_path)
+    # A failed write used to leave a torn record that every later record followed.
+    assert result.ok, result.message
+    seqs = [event.seq for event in read_events(log_path)]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert set(outcome["returned"]) <= set(seqs)  # every event log() returned is there
+    if durability == "always":
+        # A failed log() neither writes its event nor uses its sequence number.
+        assert seqs == outcome["returned"]
+    else:
+        # Buffered records are kept and written once the file accepts data again,
+        # including those whose log() call raised.
+        assert len(seqs) == 601

@@ -274,13 +274,15 @@ class JsonlLog:
 
     def commit(self, line: bytes, next_seq: int, value: bytes) -> int:
         """Append one sealed line; return the byte position to wait for (``always``)."""
-        self.next_seq = next_seq
-        self.previous = value
         if self._direct:
-            self._write_all(line)
+            self._write_all(line)  # first: a failed write must not advance the chain
+            self.next_seq = next_seq
+            self.previous = value
             self._unsynced_records += 1
             self._after_write()
             return self._written
+        self.next_seq = next_seq
+        self.previous = value
         buffer = self._buffer
         buffer.append(line)
         self._buffer_bytes += len(line)
@@ -317,16 +319,25 @@ class JsonlLog:
         if not self._buffer:
             return
         data = b"".join(self._buffer)
+        self._write_all(data)  # if it fails, the lines stay buffered for the next attempt
         self._buffer.clear()
         self._buffer_bytes = 0
-        self._write_all(data)
 
     def _write_all(self, data: bytes) -> None:
-        written = os.write(self._fd, data)
-        if written < len(data):  # a short write (disk nearly full, signal): finish it
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(self._fd, view) :]
+        try:
+            written = os.write(self._fd, data)
+            if written < len(data):  # a short write (disk nearly full, signal): finish it
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(self._fd, view) :]
+        except OSError:
+            # Disk full or an I/O error: cut off whatever part of ``data`` reached the file,
+            # so the log never keeps a torn record that later records would follow.
+            try:
+                os.ftruncate(self._fd, self._end)
+            except OSError:  # pragma: no cover - reopening the log repairs a torn tail
+                pass
+            raise
         self._written += len(data)
         self._end += len(data)
 
