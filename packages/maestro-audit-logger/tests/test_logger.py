@@ -194,6 +194,12 @@ def test_bad_arguments_raise_config_errors(kwargs: dict[str, object], message: s
         AuditLogger(**kwargs)  # type: ignore[arg-type]
 
 
+def test_a_directory_as_path_is_refused_without_leaving_a_lock_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory; pass the path of the log file"):
+        AuditLogger(tmp_path / "")
+    assert list(tmp_path.parent.glob(f"{tmp_path.name}.lock")) == []
+
+
 def test_memory_only_logger_feeds_sinks_with_a_chain() -> None:
     memory = MemorySink()
     with AuditLogger(sinks=[memory]) as audit:

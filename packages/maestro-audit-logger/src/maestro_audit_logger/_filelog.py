@@ -19,6 +19,7 @@ from typing import Literal
 
 from maestro_audit_logger._segments import last_line, log_files, rotated_name
 from maestro_audit_logger.errors import (
+    ConfigError,
     KeyMismatchError,
     LogFormatError,
     LogLockedError,
@@ -106,6 +107,8 @@ class JsonlLog:
         self._sync_due = 0  # position the flusher must fsync to (batch count reached)
         self._sync_lock = threading.Lock()
         self._closed = False
+        if path.is_dir():  # checked before the lock file is created next to it
+            raise ConfigError(f"{path} is a directory; pass the path of the log file in it")
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         if not shared:
