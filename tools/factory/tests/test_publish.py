@@ -108,6 +108,12 @@ def test_dependency_is_never_published_after_its_dependant(
         "tp-beta requires tp-alpha<2,>=1, but the index has no version of tp-alpha" in alone.stderr
     )
     assert pypiserver.files() == []  # nothing of tp-beta went up before tp-alpha
+    refused = [r for r in audit_records(workspace) if r["action"] == "publish"]
+    assert sorted((r["resource"]["id"], r["outcome"]) for r in refused) == [  # type: ignore[index]
+        ("tp_beta-1.0.0-py3-none-any.whl", "failure"),
+        ("tp_beta-1.0.0.tar.gz", "failure"),
+    ]
+    assert all("requires tp-alpha" in r["reason"] for r in refused)  # type: ignore[operator]
 
     both = run_factory(
         workspace,
@@ -120,7 +126,11 @@ def test_dependency_is_never_published_after_its_dependant(
     )
 
     assert both.returncode == 0, both.stderr
-    uploads = [r["resource"]["id"] for r in audit_records(workspace) if r["action"] == "publish"]  # type: ignore[index]
+    uploads = [
+        r["resource"]["id"]  # type: ignore[index]
+        for r in audit_records(workspace)
+        if r["action"] == "publish" and r["outcome"] == "success"
+    ]
     last_alpha = max(i for i, name in enumerate(uploads) if name.startswith("tp_alpha"))
     first_beta = min(i for i, name in enumerate(uploads) if name.startswith("tp_beta"))
     assert last_alpha < first_beta

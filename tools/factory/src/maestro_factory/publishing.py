@@ -150,7 +150,15 @@ def _publish_package(
         )
         return outcome
 
-    _require_published_siblings(workspace, package, index, options, say)
+    try:
+        _require_published_siblings(workspace, package, index, options, say)
+    except DependencyNotPublishedError as error:
+        for path, sha256 in to_upload:
+            audit.record(
+                "publish", path.name, outcome="failure", reason=str(error),
+                package=package.name, version=package.version, sha256=sha256, index_url=where,
+            )  # fmt: skip
+        raise
     say(
         f"{package.name} {package.version}: uploading {len(to_upload)} file(s), {len(outcome.skipped)} already there"
     )
