@@ -193,6 +193,13 @@ def test_queue_mode_still_validates_in_the_caller() -> None:
         audit.log("q", actor="a", x=float("nan"))
 
 
+@pytest.mark.parametrize("target", [None, "", 42])
+def test_checkpoints_check_their_target(target: object) -> None:
+    # None used to pass and fail later, inside AuditLogger, with a TypeError from Path().
+    with pytest.raises(ConfigError, match="checkpoints.target must be a file path or a callable"):
+        Checkpoints(target)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [({"maxsize": 0}, "maxsize"), ({"when_full": "explode"}, "when_full")],

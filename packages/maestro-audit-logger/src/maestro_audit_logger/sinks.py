@@ -336,6 +336,14 @@ class Checkpoints:
     every: int = 10_000
 
     def __post_init__(self) -> None:
+        target: object = self.target
+        if not callable(target) and (
+            not isinstance(target, str | os.PathLike) or os.fspath(target) in ("", b"")
+        ):
+            raise ConfigError(
+                "checkpoints.target must be a file path or a callable taking each line, "
+                f"not {target!r}"
+            )
         if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
             raise ConfigError(f"checkpoints.every must be a positive integer, not {self.every!r}")
 
