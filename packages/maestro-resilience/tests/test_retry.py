@@ -342,3 +342,18 @@ def test_a_finite_schedule_ends_async_retries_and_result_polling_too() -> None:
     with set_testing(True), pytest.raises(RetryExhaustedError) as caught:
         poll(lambda: "running")()
     assert caught.value.attempts == 4
+
+
+def test_event_elapsed_counts_from_the_first_failure_or_from_the_start_with_a_budget() -> None:
+    fake = FakeClock()
+    events: list[RetryEvent] = []
+
+    def slow_failure() -> None:
+        fake.advance(5.0)  # the attempt itself takes 5 s
+        raise OSError("down")
+
+    for budget, expected in ((None, 0.0), (100.0, 5.0)):
+        policy = fake_retry(fake, max_attempts=2, max_total_time=budget, on_retry=events.append)
+        with pytest.raises(OSError):
+            policy(slow_failure)()
+        assert events[-1].elapsed == expected

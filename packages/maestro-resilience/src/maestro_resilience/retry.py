@@ -72,7 +72,8 @@ class RetryEvent:
         name: Name of the retried function.
         attempt: Number of the attempt that just failed (1-based).
         delay: Seconds the policy is about to wait.
-        elapsed: Seconds since the first attempt started.
+        elapsed: Seconds since the first attempt failed (since it started when
+            ``max_total_time`` is set), like :attr:`RetryInfo.elapsed`.
         exception: The exception of the failed attempt, or ``None`` if its
             result was rejected by ``retry_if_result``.
         result: The rejected result (``None`` when ``exception`` is set).
