@@ -131,6 +131,26 @@ def test_check_fails_when_code_changed_since_the_tag_without_a_bump(repo: Path) 
     assert "but the version is still 1.0.0: bump it" in result.stdout
 
 
+def test_check_works_in_a_workspace_that_is_a_folder_of_its_repository(tmp_path: Path) -> None:
+    outer = tmp_path / "repo"
+    outer.mkdir()
+    git(outer, "init", "-q", "-b", "main")
+    workspace = outer / "python"
+    workspace.mkdir()
+    (workspace / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    write_package(workspace, "tp-alpha", "1.0.0")
+    git(outer, "add", "-A")
+    git(outer, "commit", "-q", "-m", "initial")
+    git(outer, "tag", "tp-alpha-v1.0.0")
+    touch_code(workspace, "tp-alpha")
+
+    result = run_factory(workspace, "check")
+
+    assert result.returncode == 1, result.stderr
+    assert "tp-alpha: code changed since tag tp-alpha-v1.0.0" in result.stdout
+    assert "(packages/tp-alpha/src/tp_alpha/__init__.py)" in result.stdout
+
+
 def test_check_fails_on_a_bump_without_a_changelog_entry(repo: Path) -> None:
     git(repo, "tag", "tp-alpha-v1.0.0")
     touch_code(repo, "tp-alpha")

@@ -83,9 +83,14 @@ class Git:
         return sorted(versions)
 
     def paths_changed_since_tag(self, tag: str, directory: Path) -> list[str]:
-        """Files under *directory* that differ between *tag* and the work tree."""
+        """Files under *directory* that differ between *tag* and the work tree.
+
+        The paths are relative to :attr:`root`, also when it is a folder inside the repository.
+        """
         relative = directory.resolve().relative_to(self.root.resolve())
-        out = self._run("diff", "--name-only", tag, "--", str(relative)).stdout.splitlines()
+        out = self._run(
+            "diff", "--name-only", "--relative", tag, "--", str(relative)
+        ).stdout.splitlines()
         untracked = self._run(
             "ls-files", "--others", "--exclude-standard", "--", str(relative)
         ).stdout
