@@ -370,8 +370,7 @@ def test_an_unusable_audit_log_path_is_an_input_error_before_any_upload(
     )
 
     assert result.returncode == 2, result.stderr
-    assert f"cannot open the release audit log {path}" in result.stderr
-    assert "--audit-log" in result.stderr
+    assert f"cannot open the release audit log {path}: " in result.stderr
     assert "Traceback" not in result.stderr
     assert pypiserver.files() == []
 
