@@ -19,6 +19,7 @@ from maestro_audit_logger import (
     CallableSink,
     Checkpoints,
     ConfigError,
+    LogClosedError,
     LoggingSink,
     MemorySink,
     SinkError,
@@ -186,6 +187,26 @@ def test_queue_block_policy_loses_nothing(log_path: Path) -> None:
         assert audit.dropped == 0
     assert all(r.seq == 0 for r in results)
     assert [e.metadata["i"] for e in read_events(log_path)] == list(range(2_000))
+
+
+def test_queue_mode_refuses_events_once_close_has_stopped_the_writer(log_path: Path) -> None:
+    audit = AuditLogger(log_path, queue=BoundedQueue(10))
+    audit.log("before", actor="a")
+    audit.flush()  # the writer is idle: it needs the mutex only to write an event
+    # Stall close() right after it stopped the writer thread (it takes the mutex next):
+    # an event accepted now would never be written. It used to be accepted.
+    audit._mutex.acquire()
+    closer = threading.Thread(target=audit.close)
+    closer.start()
+    try:
+        audit._writer.join(timeout=60)  # type: ignore[union-attr]
+        assert not audit._writer.is_alive()  # type: ignore[union-attr]
+        with pytest.raises(LogClosedError):
+            audit.log("during close", actor="a")
+    finally:
+        audit._mutex.release()
+        closer.join(timeout=60)
+    assert [e.action for e in read_events(log_path)] == ["before"]
 
 
 def test_queue_mode_still_validates_in_the_caller() -> None:

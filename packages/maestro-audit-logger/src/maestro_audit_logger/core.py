@@ -342,6 +342,10 @@ class AuditLogger:
         self._dropped = 0
         self._dropped_unreported = 0
         self._drop_lock = threading.Lock()
+        # Queue mode: held while an event is put, so close() never stops the writer
+        # between a caller's closed check and its put (the event would be lost).
+        self._enqueue_lock = threading.Lock()
+        self._stopping = False
         self._checkpoints = checkpoints
         self._checkpoint_write = None if checkpoints is None else checkpoints.writer()
         self._sinks_or_checkpoints = bool(self._sinks) or checkpoints is not None
@@ -756,16 +760,19 @@ class AuditLogger:
     # ---- bounded queue mode ------------------------------------------------------------
     def _enqueue(self, pending: _Pending) -> AuditEvent:
         assert self._queue is not None and self._queue_policy is not None
-        if self._queue_policy.when_full == "drop":
-            try:
-                self._queue.put_nowait(pending)
-            except queue_lib.Full:
-                # Not the main mutex: the writer thread may hold it while a sink is slow.
-                with self._drop_lock:
-                    self._dropped += 1
-                    self._dropped_unreported += 1
-        else:
-            self._queue.put(pending)
+        with self._enqueue_lock:
+            if self._stopping:
+                raise LogClosedError(self._closed_reason)
+            if self._queue_policy.when_full == "drop":
+                try:
+                    self._queue.put_nowait(pending)
+                except queue_lib.Full:
+                    # Not the main mutex: the writer thread may hold it while a sink is slow.
+                    with self._drop_lock:
+                        self._dropped += 1
+                        self._dropped_unreported += 1
+            else:
+                self._queue.put(pending)
         action, actor, outcome, resource, reason, correlation_id, metadata, when, _ = pending
         return AuditEvent(
             0,
@@ -845,6 +852,8 @@ class AuditLogger:
         if self._closed:
             return
         if self._queue is not None and self._writer is not None:
+            with self._enqueue_lock:  # waits for a put in progress; later ones are refused
+                self._stopping = True
             self._queue.join()
             self._queue.put(None)
             self._writer.join()
