@@ -620,6 +620,25 @@ def test_invalid_normalised_json_names_the_key(tmp_path: Path) -> None:
         read_results(path)
 
 
+def test_normalised_json_of_another_version_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, "run.json", json.dumps({"schema": "maestro-test-run/2", "suites": []}))
+    assert detect_format(path) == "maestro"
+    with pytest.raises(
+        ResultFileError, match="expected 'maestro-test-run/1', got 'maestro-test-run/2'"
+    ):
+        read_results(path)
+
+
+def test_jest_assertion_without_a_title_is_refused(tmp_path: Path) -> None:
+    report = jest_report(tmp_path)
+    report["testResults"][0]["assertionResults"][1]["title"] = None  # type: ignore[index]
+    path = write(tmp_path, "report.json", json.dumps(report))
+    with pytest.raises(
+        ResultFileError, match='expected a "title" string in each of "assertionResults"'
+    ):
+        read_results(path)
+
+
 def test_truncated_json_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "report.json", '{\n"numTotalTests": 1,\n"testResults": [\n')
     with pytest.raises(ResultFileError, match=r"report\.json:4: not valid JSON"):

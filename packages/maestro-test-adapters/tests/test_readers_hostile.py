@@ -37,8 +37,9 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
 @pytest.mark.parametrize("read", [read_results, detect_format, lambda p: list(iter_results(p))])
 def test_billion_laughs_is_refused_without_expanding(tmp_path: Path, read: object) -> None:
     path = write(tmp_path, "lol.xml", BILLION_LAUGHS)
-    with pytest.raises(ResultFileError, match="refused: the document declares a DTD") as caught:
+    with pytest.raises(ResultFileError) as caught:
         read(path)  # type: ignore[operator]
+    assert caught.value.reason.startswith("refused: the document declares a DTD (<!DOCTYPE lolz>);")
     assert caught.value.path == str(path)
     assert "lol" * 10 not in str(caught.value)
 

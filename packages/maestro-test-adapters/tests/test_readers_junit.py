@@ -112,3 +112,30 @@ def test_a_dropped_run_is_freed_without_the_cyclic_collector(tmp_path: Path) -> 
     assert count_results() == before + 100
     del run
     assert count_results() == before
+
+
+def test_an_untimed_suite_lasts_as_long_as_its_tests(tmp_path: Path) -> None:
+    path = tmp_path / "mocha.xml"
+    path.write_text(
+        '<testsuites><testsuite name="A"><testcase name="a1" time="0.25"/>'
+        '<testcase name="a2" time="0.5"><failure message="no"/></testcase></testsuite>'
+        '<testsuite name="B" time="3"><testcase name="b1" time="0.1"/></testsuite>'
+        '<testcase name="loose" time="2"/></testsuites>',
+        encoding="utf-8",
+    )
+
+    run = read_results(path)
+
+    assert [(suite.name, suite.duration) for suite in run.suites] == [
+        ("A", 0.75),
+        ("B", 3.0),  # a suite's own time wins over its tests'
+        ("", 2.0),  # cases straight under <testsuites>
+    ]
+    assert run.duration == 5.75  # the root is untimed: the sum of its suites
+    # Streamed suites get what only their end tells once the stream has passed it.
+    streamed = {suite.name: suite for suite, _ in iter_results(path)}
+    assert {name: suite.duration for name, suite in streamed.items()} == {
+        "A": 0.75,
+        "B": 3.0,
+        "": 2.0,
+    }

@@ -209,7 +209,9 @@ def iter_results(path: str | os.PathLike[str], format: str | None = None) -> Ite
 
     For JUnit XML the file is streamed: memory stays bounded whatever its
     size, and each ``suite`` carries the suite's attributes but not its
-    ``tests``. Other formats are read whole first.
+    ``tests``. What only the end of a suite tells (its trailing output, the
+    duration of a suite without a ``time``) is filled in on the same object
+    once the stream has passed that end. Other formats are read whole first.
 
     Raises:
         UnknownFormatError: As for :func:`read_results`.

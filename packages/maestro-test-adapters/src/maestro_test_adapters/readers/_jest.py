@@ -80,7 +80,14 @@ def read(path: Path) -> TestRun:
             started_at=epoch_ms(file_result.get("startTime")),
         )
         for assertion in as_list(file_result.get("assertionResults")):
-            suite.tests.append(_result(as_dict(assertion), shown))
+            assertion = as_dict(assertion)
+            # Jest always writes the title: without it the test has no name or id.
+            expect(
+                isinstance(assertion.get("title"), str),
+                path,
+                'a "title" string in each of "assertionResults"',
+            )
+            suite.tests.append(_result(assertion, shown))
         failure = clean_text(
             as_str(file_result.get("message")) or as_str(file_result.get("failureMessage"))
         )
@@ -111,7 +118,7 @@ def _result(assertion: dict[str, Any], file: str) -> TestResult:
     ancestors = [
         title for title in as_list(assertion.get("ancestorTitles")) if isinstance(title, str)
     ]
-    title = as_str(assertion.get("title")) or ""
+    title: str = assertion["title"]
     path = " > ".join([*ancestors, title])
     status = _STATUSES.get(str(assertion.get("status")), Status.SKIPPED)
     message, traceback = _message(as_list(assertion.get("failureMessages")))

@@ -66,13 +66,16 @@ def sniff(head: str) -> bool:
 class _Suite:
     """Parsing state of one open ``<testsuite>``."""
 
-    __slots__ = ("model", "scope", "pending", "container")
+    __slots__ = ("model", "scope", "pending", "container", "timed", "seconds")
 
-    def __init__(self, model: TestSuite) -> None:
+    def __init__(self, model: TestSuite, *, timed: bool) -> None:
         self.model = model
         self.scope = model.name  # test ids start with it unless the case names a file
         self.pending: list[TestResult] = []  # executions of the same test, in order
         self.container = False
+        # An untimed suite (mocha, hand-written files) lasts as long as its tests.
+        self.timed = timed
+        self.seconds = 0.0
 
 
 class _JUnitTarget:
@@ -198,10 +201,12 @@ class _JUnitTarget:
             or case.stdout is not None
         ):
             self._end_case(suite, case)
-        elif self.collect:
-            suite.model.tests.append(case)
-        else:
-            self.out.append((suite.model, case))
+        else:  # the common case, inlined: what _emit does
+            suite.seconds += case.duration
+            if self.collect:
+                suite.model.tests.append(case)
+            else:
+                self.out.append((suite.model, case))
 
     def _start_other(self, tag: str, attrib: dict[str, str]) -> None:
         if tag in _CAPTURED:
@@ -237,6 +242,8 @@ class _JUnitTarget:
             raise ResultFileError(self.path, "no <testsuites> or <testsuite> element")
         for suite in self.stack:  # the suite opened for cases straight under <testsuites>
             self._flush(suite)
+            if not suite.timed:
+                suite.model.duration = suite.seconds
         if not self.run.duration:  # go-junit-report and others leave the root untimed
             self.run.duration = sum(suite.duration for suite in self.run.suites)
         return self.run
@@ -258,7 +265,8 @@ class _JUnitTarget:
                 file=attrib.get("file") or attrib.get("filepath"),
                 duration=parse_seconds(attrib.get("time")),
                 started_at=parse_timestamp(attrib.get("timestamp")),
-            )
+            ),
+            timed=bool(attrib.get("time")),
         )
         self.stack.append(suite)
         self.suite = suite
@@ -271,6 +279,8 @@ class _JUnitTarget:
         suite = stack.pop()
         self.suite = stack[-1] if stack else None
         self._flush(suite)
+        if not suite.timed:
+            suite.model.duration = suite.seconds
         if self.collect and suite.container and not suite.model.tests:
             # A pure grouping level (PHPUnit, Jenkins): its tests live in the
             # nested suites, so it would only add an empty suite.
@@ -381,6 +391,7 @@ class _JUnitTarget:
             pending.append(case)
 
     def _emit(self, suite: _Suite, result: TestResult) -> None:
+        suite.seconds += result.duration
         if self.collect:
             suite.model.tests.append(result)
         else:

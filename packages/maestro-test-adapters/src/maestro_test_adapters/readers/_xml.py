@@ -88,10 +88,16 @@ class _PrologTarget:
 
 
 def _refused(path: Path, exc: Exception) -> ResultFileError:
+    if isinstance(exc, DTDForbidden):
+        what = f"a DTD (<!DOCTYPE {exc.name}>)"
+    elif isinstance(exc, EntitiesForbidden):
+        what = f"an entity ({exc.name})"
+    else:
+        what = f"an external reference ({getattr(exc, 'sysid', None)})"
     return ResultFileError(
         path,
-        f"refused: the document declares a DTD or entities ({exc}); result files never"
-        " need one and resolving it could expand or fetch entities (billion laughs, XXE)",
+        f"refused: the document declares {what}; result files never need one and"
+        " resolving it could expand or fetch entities (billion laughs, XXE)",
     )
 
 
