@@ -26,6 +26,21 @@ def test_build_checks_and_smoke_tests_every_wheel_and_extra(tmp_path: Path) -> N
     assert not (root / "dist" / "tp-gamma").exists()
 
 
+def test_building_a_dependant_alone_builds_what_its_smoke_test_needs(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")  # a fresh clone: nothing in dist/
+
+    result = run_factory(root, "build", "--package", "tp-beta")
+
+    assert result.returncode == 0, result.stderr
+    # tp-alpha is on no index: without its wheel the install would look for it on PyPI
+    assert "build: tp-alpha 1.0.0: " in result.stdout
+    assert "(needed to smoke-test the selected packages)" in result.stdout
+    assert (root / "dist" / "tp-alpha" / "tp_alpha-1.0.0-py3-none-any.whl").is_file()
+    assert "tp_beta-1.0.0-py3-none-any.whl: imported tp_beta from a fresh venv" in result.stdout
+    assert "smoke test: tp-alpha" not in result.stdout  # only the selected package is tested
+    assert not (root / "dist" / "tp-gamma").exists()
+
+
 def test_a_wheel_that_cannot_be_imported_fails_the_smoke_test(tmp_path: Path) -> None:
     root = make_workspace(tmp_path / "ws")
     module = root / "packages" / "tp-gamma" / "src" / "tp_gamma" / "__init__.py"

@@ -140,7 +140,12 @@ def test_step(context: Context, packages: Sequence[Package]) -> None:
 
 
 def build_step(context: Context, packages: Sequence[Package], *, smoke: bool = True) -> None:
-    """Build sdist and wheel per package, ``twine check --strict`` them, smoke-test the wheels."""
+    """Build sdist and wheel per package, ``twine check --strict`` them, smoke-test the wheels.
+
+    The smoke test installs the workspace packages a wheel requires from their wheels in
+    ``dist/``, never from an index: one that has no wheel of its current version there (it
+    was not selected, as with ``--package`` or ``--since``) is built for it first.
+    """
     built = []
     for package in packages:
         artefacts = build_package(package, context.dist_dir)
@@ -150,12 +155,28 @@ def build_step(context: Context, packages: Sequence[Package], *, smoke: bool = T
         )
         built.append(artefacts)
     if smoke:
+        for sibling in _required_siblings(context.workspace, packages):
+            if sibling not in packages and not find_artefacts(sibling, context.dist_dir).wheels:
+                artefacts = build_package(sibling, context.dist_dir)
+                context.say(
+                    f"build: {sibling.name} {sibling.version}: {', '.join(p.name for p in artefacts.files)} "
+                    "(needed to smoke-test the selected packages)"
+                )
         siblings = [
             context.dist_dir / package.name for package in context.workspace.in_dependency_order()
         ]
         for artefacts in built:
             context.say(f"smoke test: {artefacts.package.name}")
             smoke_test(artefacts, [folder for folder in siblings if folder.is_dir()], context.say)
+
+
+def _required_siblings(workspace: Workspace, packages: Sequence[Package]) -> list[Package]:
+    """The workspace packages that *packages* require, directly or not, in dependency order."""
+    needed: set[str] = set()
+    for package in reversed(workspace.in_dependency_order()):  # dependants before dependencies
+        if package in packages or package.key in needed:
+            needed.update(package.sibling_requirements)
+    return [package for package in workspace.in_dependency_order() if package.key in needed]
 
 
 @contextlib.contextmanager
