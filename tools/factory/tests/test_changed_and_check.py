@@ -162,6 +162,18 @@ def test_check_fails_on_a_bump_without_a_changelog_entry(repo: Path) -> None:
     assert "CHANGELOG.md has no entry for 1.1.0" in result.stdout
 
 
+def test_a_changelog_that_is_not_utf8_fails_the_check_without_a_traceback(repo: Path) -> None:
+    (repo / "packages" / "tp-gamma" / "CHANGELOG.md").write_bytes(b"\xff\xfe## [1.0.0]\n")
+
+    result = run_factory(repo, "check")
+
+    assert result.returncode == 1, result.stderr
+    assert "FAIL tp-gamma: CHANGELOG.md is not UTF-8 text (invalid start byte at byte 0)" in (
+        result.stdout
+    )
+    assert "Traceback" not in result.stderr
+
+
 def test_check_passes_on_a_bump_with_a_changelog_entry(repo: Path) -> None:
     git(repo, "tag", "tp-alpha-v1.0.0")
     touch_code(repo, "tp-alpha")

@@ -139,7 +139,15 @@ def _check_changelog(package: Package, version: Version, fail: Callable[[str], N
             f"{package.changelog.name} is missing: add one (Keep a Changelog) with a [{version}] entry"
         )
         return
-    if version not in changelog_versions(package.changelog.read_text(encoding="utf-8")):
+    try:
+        text = package.changelog.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        fail(f"{package.changelog.name} is not UTF-8 text ({error.reason} at byte {error.start})")
+        return
+    except OSError as error:
+        fail(f"{package.changelog.name} cannot be read: {error.strerror or error}")
+        return
+    if version not in changelog_versions(text):
         fail(
             f"CHANGELOG.md has no entry for {version}: add a '## [{version}] - YYYY-MM-DD' section"
         )
