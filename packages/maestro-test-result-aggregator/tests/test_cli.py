@@ -160,6 +160,26 @@ def test_usage_and_input_errors_exit_2_without_traceback(
     assert "Traceback" not in err
 
 
+def test_a_first_ingest_that_stores_nothing_leaves_no_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "new.db"
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<testsuites><testsuite name='s'>", encoding="utf-8")
+
+    assert main(["ingest", "--db", str(store), str(tmp_path / "nothing-*.xml")]) == 2
+    assert main(["ingest", "--db", str(store), str(broken)]) == 2
+    assert not store.exists() and list(tmp_path.iterdir()) == [broken]
+    assert main(["runs", "--db", str(store)]) == 2
+    assert f"no result store at {str(store)!r}" in capsys.readouterr().err
+
+
+def test_an_ingest_that_stores_nothing_keeps_an_existing_store(db: Path) -> None:
+    assert main(["ingest", "--db", str(db), "nothing-here-*.xml"]) == 2
+    assert db.exists()
+    assert main(["runs", "--db", str(db)]) == 0
+
+
 def test_a_reader_that_closes_the_pipe_early_is_not_an_error(db: Path) -> None:
     """`maestro-results tests | head -1` must not fail the pipeline or print an error."""
     import os

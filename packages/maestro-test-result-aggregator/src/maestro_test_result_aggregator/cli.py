@@ -218,33 +218,48 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         started_at=args.started_at,
     )
     progress = _Progress(sys.stderr) if _Progress.wanted(sys.stderr) else None
+    created = args.db != ":memory:" and not Path(args.db).exists()
     with _open(args, create=True) as store:
-        report = store.ingest(
-            args.paths,
-            tags=tags,
-            format=args.format,
-            use_ci_environment=not args.no_ci_env,
-            on_progress=progress,
-            workers=args.workers,
+        try:
+            return _ingest(store, args, tags, progress)
+        finally:
+            if created and not store.runs(limit=1):
+                # A first ingest that stored nothing leaves no empty store
+                # behind, so the next command still says there is none.
+                store.close()
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+
+
+def _ingest(
+    store: ResultStore, args: argparse.Namespace, tags: RunTags, progress: _Progress | None
+) -> int:
+    report = store.ingest(
+        args.paths,
+        tags=tags,
+        format=args.format,
+        use_ci_environment=not args.no_ci_env,
+        on_progress=progress,
+        workers=args.workers,
+    )
+    if progress is not None:
+        progress.finish()
+    for failure in report.failed:
+        print(f"{PROG}: cannot ingest {failure.source}: {failure.reason}", file=sys.stderr)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(
+            f"ingested {report.new_runs} run(s), {report.new_results} result(s); "
+            f"{report.duplicates} already stored, {len(report.failed)} failed"
+            + (f", {len(report.skipped)} not result files" if report.skipped else "")
         )
-        if progress is not None:
-            progress.finish()
-        for failure in report.failed:
-            print(f"{PROG}: cannot ingest {failure.source}: {failure.reason}", file=sys.stderr)
-        if args.json:
-            _print_json(report.to_dict())
-        else:
-            print(
-                f"ingested {report.new_runs} run(s), {report.new_results} result(s); "
-                f"{report.duplicates} already stored, {len(report.failed)} failed"
-                + (f", {len(report.skipped)} not result files" if report.skipped else "")
-            )
-        if not report.ingested and not report.failed and not report.skipped:
-            raise _UsageError(f"no result files matched {' '.join(args.paths)!r}")
-        if args.fail_on_new_failures and report.new_runs:
-            newest = max(item.run_id for item in report.ingested if not item.duplicate)
-            if _gate_new_failures(store, newest):
-                return EXIT_GATE
+    if not report.ingested and not report.failed and not report.skipped:
+        raise _UsageError(f"no result files matched {' '.join(args.paths)!r}")
+    if args.fail_on_new_failures and report.new_runs:
+        newest = max(item.run_id for item in report.ingested if not item.duplicate)
+        if _gate_new_failures(store, newest):
+            return EXIT_GATE
     return EXIT_USAGE if report.failed else EXIT_OK
 
 
