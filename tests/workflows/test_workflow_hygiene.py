@@ -155,6 +155,27 @@ def test_the_summary_job_fails_when_any_needed_job_fails(github_files: Any) -> N
     assert "contains(needs.*.result, 'cancelled')" in gate["if"]
 
 
+def test_ci_runs_the_workflow_checks_whenever_something_they_read_changes(
+    repository_files: Any,
+) -> None:
+    changes = repository_files.load()["ci.yml"]["jobs"]["changes"]
+    (paths,) = [step for step in changes["steps"] if step.get("id") == "paths"]
+    watched = set(yaml.safe_load(paths["with"]["filters"])["workflows"])
+    # the parity test reads ./dev and `factory --help`; the template's workflows are rendered
+    # from template/ with copier.yml: a change to any of them alone can break the checks
+    assert {
+        ".github/**",
+        "template/**",
+        "copier.yml",
+        "dev",
+        "tools/factory/**",
+        "tests/workflows/**",
+    } <= watched
+    assert repository_files.load()["ci.yml"]["jobs"]["workflows"]["if"] == (
+        "needs.changes.outputs.workflows == 'true'"
+    )
+
+
 def test_ci_tests_every_supported_python(github_files: Any) -> None:
     tests = github_files.load()["ci.yml"]["jobs"]["tests"]
     assert tests["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
