@@ -176,6 +176,13 @@ def test_ci_runs_the_workflow_checks_whenever_something_they_read_changes(
     )
 
 
+def test_ci_runs_the_docs_tests_when_the_root_readme_changes(repository_files: Any) -> None:
+    changes = repository_files.load()["ci.yml"]["jobs"]["changes"]
+    (paths,) = [step for step in changes["steps"] if step.get("id") == "paths"]
+    # tests/docs checks the commands of the developers' guide: README.md and docs/
+    assert {"README.md", "docs/**"} <= set(yaml.safe_load(paths["with"]["filters"])["docs"])
+
+
 def test_ci_tests_every_supported_python(github_files: Any) -> None:
     tests = github_files.load()["ci.yml"]["jobs"]["tests"]
     assert tests["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
