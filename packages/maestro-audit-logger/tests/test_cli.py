@@ -111,6 +111,7 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
         (["verify", "{garbage}"], "does not start with an audit segment header"),
         (["stats", "{garbage}"], "not a JSON record"),
         (["verify", "{trail}", "--checkpoints", "{garbage}"], "not a checkpoint record"),
+        (["verify", "{trail}", "--checkpoints", "{missing}"], "no checkpoint file at {missing}"),
         (["export", "{trail}", "--format", "csv", "-o", "{missing}/x.csv"], "does not exist"),
         (["export", "{trail}", "--format", "csv", "-o", "{tmp}"], "{tmp} is a directory"),
         (["stats", "{trail}", "--top", "-1"], "--top must be zero or more"),

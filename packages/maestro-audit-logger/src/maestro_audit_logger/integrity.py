@@ -314,7 +314,11 @@ def _diagnose(
 
 def _read_checkpoints(path: str | os.PathLike[str], chain: Chain) -> dict[int, bytes]:
     points: dict[int, bytes] = {}
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")  # closed by the with block below
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no checkpoint file at {path}") from None
+    with handle:
         for number, line in enumerate(handle, 1):
             if not line.endswith(b"\n"):
                 break  # a torn checkpoint line from a crash proves nothing
@@ -361,7 +365,7 @@ def verify(
         checkpoints: Optional checkpoint file to compare the chain against.
 
     Raises:
-        FileNotFoundError: no log at ``path``.
+        FileNotFoundError: no log at ``path``, or no file at ``checkpoints``.
         LogFormatError: the files are not audit logs, or the checkpoint file is bad.
 
     >>> import tempfile, os
