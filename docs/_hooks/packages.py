@@ -237,6 +237,72 @@ def shift_headings(text: str, by: int) -> str:
     return "".join(lines)
 
 
+_LIST_ITEM = re.compile(r"^(?P<indent> *)(?P<marker>[-*+]|\d{1,9}[.)])(?: {1,4}(?=\S)|$)")
+_BLOCK_START = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]|$)|>|`{3,}|~{3,}|[-*+] |\d{1,9}[.)] |\|)")
+# Python-Markdown's list items hold blocks indented by four spaces more than the marker
+_PYTHON_MARKDOWN_ITEM_INDENT = 4
+
+
+def commonmark_list_indents(text: str) -> str:
+    """Re-indent the blocks inside list items from CommonMark's rule to Python-Markdown's.
+
+    CommonMark (the git server, PyPI) puts a block in a list item when it is indented to
+    the item's text: two spaces under ``- item``, three under ``1. item``. Python-Markdown
+    (this site) wants four, so a table, paragraph or code block indented by two spaces
+    after a blank line ended the list, and the next ``- item`` showed as a literal dash.
+    Each line inside an item is moved to where Python-Markdown expects the same
+    structure, and a blank line is put between such a block and a list item that follows
+    it directly (Python-Markdown reads the item as text otherwise). Text outside lists,
+    lazy continuation lines and the inside of code blocks keep their layout.
+    """
+    items: list[tuple[int, int]] = []  # (CommonMark text column, Python-Markdown column)
+    result: list[str] = []
+    fence: tuple[re.Pattern[str], int] | None = None  # closing fence, shift of its lines
+    paragraph = False  # the previous line continues a paragraph (lazy lines may follow)
+    after_blank = True  # the line starts a block
+    in_item_block = False  # the current block is a later block of a list item
+    for line in text.splitlines(keepends=True):
+        content = line.rstrip("\r\n")
+        if fence is not None:
+            closing, shift = fence
+            result.append(" " * shift + line if content.strip() else line)
+            if closing.match(content):
+                fence = None
+            continue
+        if not content.strip():
+            result.append(line)
+            paragraph, after_blank = False, True
+            continue
+        indent = len(content) - len(content.lstrip(" "))
+        if items and indent < items[-1][0] and paragraph and not _BLOCK_START.match(content):
+            result.append(line)  # a lazy continuation of the paragraph above
+            continue
+        while items and indent < items[-1][0]:
+            items.pop()
+        source_column, target_column = items[-1] if items else (0, 0)
+        new_indent = target_column + indent - source_column
+        item = _LIST_ITEM.match(content)
+        if item is not None:
+            if in_item_block and not after_blank:
+                result.append("\n")
+            has_text = content[item.end() :].strip() != ""
+            text_column = item.end() if has_text else indent + len(item["marker"]) + 1
+            items.append((text_column, new_indent + _PYTHON_MARKDOWN_ITEM_INDENT))
+            in_item_block = False
+        elif after_blank:
+            in_item_block = bool(items)
+        opening = _FENCE_OPEN.match(content)
+        if opening is not None and not (opening["fence"][0] == "`" and "`" in opening["info"]):
+            marker = opening["fence"]
+            closing = re.compile(rf"^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
+            fence = (closing, new_indent - indent)
+        result.append(" " * new_indent + line.lstrip(" "))
+        starts_block = item is None and _BLOCK_START.match(content) is not None
+        paragraph = opening is None and not starts_block
+        after_blank = False
+    return "".join(result)
+
+
 # --------------------------------------------------------------------------- #
 # Docstring markup: doctest examples and Sphinx roles, shown as intended.
 # --------------------------------------------------------------------------- #
@@ -797,6 +863,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         )
     if page.file.src_uri.startswith(f"{PACKAGES_DIR}/"):
         page.edit_url = _edit_url(config, repo_path)
+        if repo_path is not None:  # written for the git server and PyPI: CommonMark lists
+            markdown = commonmark_list_indents(markdown)
     if PACKAGE_TABLE_MARKER in markdown:
         markdown = markdown.replace(PACKAGE_TABLE_MARKER, _package_table(page, site))
     if BENCHMARK_TABLES_MARKER in markdown:
@@ -842,7 +910,7 @@ def _benchmark_tables(page: Page, site: _Site, files: Files, config: MkDocsConfi
         else:
             level, body = section
             rewrite = _link_rewriter(site, files, config, package.repo_dir, page.file.src_uri)
-            body = rewrite_links(shift_headings(body, 3 - level), rewrite)
+            body = rewrite_links(shift_headings(commonmark_list_indents(body), 3 - level), rewrite)
         sections.append(f"## [{package.distribution}]({overview})\n\n{body}")
     return "\n".join(sections)
 

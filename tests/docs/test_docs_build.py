@@ -90,6 +90,21 @@ def test_every_exported_class_function_and_documented_constant_is_on_the_api_pag
     assert missing == []
 
 
+def test_no_list_item_shows_as_text(built_site: BuiltSite) -> None:
+    """A ``- item`` or ``1. item`` line never ends up inside a paragraph as literal text
+    (CommonMark list blocks indented by two spaces, as the package READMEs write them)."""
+    marker_in_text = re.compile(
+        r"(?:^|\n)[ \t]*(?:[-*+]|\d{1,9}[.)]) +<strong>|(?:^|\n)[ \t]*[-*+] \w"
+    )
+    offenders = [
+        f"{page.relative_to(built_site.site_dir)}: {paragraph[:80]!r}"
+        for page in built_site.site_dir.rglob("*.html")
+        for paragraph in re.findall(r"<p>(.*?)</p>", page.read_text(encoding="utf-8"), re.S)
+        if marker_in_text.search(paragraph)
+    ]
+    assert offenders == []
+
+
 def test_search_index_covers_every_package(
     built_site: BuiltSite, hook: ModuleType, repo_root: Path
 ) -> None:

@@ -334,3 +334,70 @@ def test_sphinx_comments_document_attributes(repo_root: Path, tmp_path: Path) ->
     assert module["PLAIN"].docstring is None
     assert module["BOTH"].docstring.value == "The docstring."
     assert module["Box"]["grace"].docstring.value == "Seconds to wait."
+
+
+def render_site_markdown(text: str) -> str:
+    import markdown
+
+    return markdown.markdown(text, extensions=["tables", "pymdownx.superfences"])
+
+
+def test_commonmark_list_blocks_stay_in_their_items(hook: ModuleType) -> None:
+    readme = textwrap.dedent(
+        """\
+        - **One**: the first.
+        - **Readers**, by format:
+
+          | format | producers |
+          |---|---|
+          | `junit` | Surefire |
+
+          Test cases are trusted,
+          not summary attributes.
+        - **Hostile input** is refused.
+
+        Then:
+
+        1. Install:
+
+           ```text
+           uv sync
+             --all-packages
+           ```
+        2. Run.
+        """
+    )
+    before = render_site_markdown(readme)
+    assert "- <strong>Hostile input" in before  # the literal dash this fixes
+
+    html = render_site_markdown(hook.commonmark_list_indents(readme))
+    assert "- <strong>Hostile" not in html
+    assert html.count("<li>") == 5
+    bullets = html.split("<ol>")[0]
+    assert "<table>" in bullets and "Test cases are trusted" in bullets
+    assert bullets.index("</table>") < bullets.index("Hostile")
+    assert "uv sync\n  --all-packages" in html.split("<ol>")[1]  # code keeps its indentation
+
+
+def test_markdown_outside_lists_and_python_markdown_lists_are_kept(hook: ModuleType) -> None:
+    text = textwrap.dedent(
+        """\
+        A paragraph
+        with a lazy line.
+
+            indented code
+
+        ```text
+          - not a list
+        ```
+
+        - item
+        lazy continuation
+
+            Four-space block of the item.
+        """
+    )
+    converted = hook.commonmark_list_indents(text)
+    assert converted.split("- item")[0] == text.split("- item")[0]
+    assert "\nlazy continuation\n" in converted
+    assert render_site_markdown(converted) == render_site_markdown(text)
