@@ -273,7 +273,9 @@ def commonmark_list_indents(text: str) -> str:
             result.append(line)
             paragraph, after_blank = False, True
             continue
-        indent = len(content) - len(content.lstrip(" "))
+        text_start = len(content) - len(content.lstrip(" \t"))
+        indent = len(content[:text_start].expandtabs(4))  # CommonMark's tab stops
+        content = " " * indent + content[text_start:]
         if items and indent < items[-1][0] and paragraph and not _BLOCK_START.match(content):
             result.append(line)  # a lazy continuation of the paragraph above
             continue
@@ -296,7 +298,7 @@ def commonmark_list_indents(text: str) -> str:
             marker = opening["fence"]
             closing = re.compile(rf"^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
             fence = (closing, new_indent - indent)
-        result.append(" " * new_indent + line.lstrip(" "))
+        result.append(" " * new_indent + line[text_start:])
         starts_block = item is None and _BLOCK_START.match(content) is not None
         paragraph = opening is None and not starts_block
         after_blank = False

@@ -401,3 +401,8 @@ def test_markdown_outside_lists_and_python_markdown_lists_are_kept(hook: ModuleT
     assert converted.split("- item")[0] == text.split("- item")[0]
     assert "\nlazy continuation\n" in converted
     assert render_site_markdown(converted) == render_site_markdown(text)
+
+
+def test_a_tab_indents_a_list_block_to_the_next_tab_stop(hook: ModuleType) -> None:
+    html = render_site_markdown(hook.commonmark_list_indents("- item\n\n\tmore of it\n"))
+    assert html.replace("\n", "") == "<ul><li><p>item</p><p>more of it</p></li></ul>"
