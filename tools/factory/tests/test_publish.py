@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -343,6 +344,20 @@ def test_a_release_already_on_the_index_is_tagged_by_a_later_run(
     assert result.returncode == 0, result.stderr
     assert "already on the index" in result.stdout
     assert git(workspace, "tag", "--list").split() == ["tp-gamma-v1.0.0"]
+
+
+def test_publishing_outside_git_says_the_releases_are_not_tagged(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    shutil.rmtree(workspace / ".git")  # an exported source tree
+
+    result = run_factory(
+        workspace, "publish", "--package", "tp-gamma", env=index_env(pypiserver.url)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "note: not a git repository: the releases are published but not tagged" in result.stdout
+    assert pypiserver.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]
 
 
 def test_a_short_audit_key_is_a_usage_error_that_does_not_echo_it(

@@ -205,6 +205,8 @@ def publish_step(
     options: PublishOptions,
 ) -> list[PackageOutcome]:
     """``factory publish``: upload what the index lacks, verify it, audit it, tag it."""
+    if options.tag and context.git is None:
+        context.say("note: not a git repository: the releases are published but not tagged")
     with ReleaseAudit(audit_log, key=os.environ.get("FACTORY_AUDIT_KEY") or None) as audit:
         outcomes = publish(
             context.workspace, packages, config,
