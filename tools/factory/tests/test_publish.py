@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -439,8 +440,16 @@ def test_uploads_the_index_never_lists_fail_the_run(
     assert {r["outcome"] for r in verified} == {"failure"}
 
 
+@pytest.mark.parametrize(
+    ("stop", "exit_code", "message"),
+    [
+        (signal.SIGINT, 130, "factory: error: interrupted"),  # Ctrl-C
+        (signal.SIGTERM, 143, "factory: error: terminated (SIGTERM)"),  # kill, timeout, CI
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_an_interrupted_upload_is_recorded_and_a_rerun_completes_it(
-    workspace: Path, pypiserver: PypiServer
+    workspace: Path, pypiserver: PypiServer, stop: signal.Signals, exit_code: int, message: str
 ) -> None:
     upload_started, interrupted = threading.Event(), threading.Event()
 
@@ -466,13 +475,13 @@ def test_an_interrupted_upload_is_recorded_and_a_rerun_completes_it(
         ) as factory:
             try:
                 assert upload_started.wait(timeout=300), "the factory never started an upload"
-                factory.send_signal(signal.SIGINT)  # what Ctrl-C or a cancelled CI job sends
+                factory.send_signal(stop)
                 _, stderr = factory.communicate(timeout=300)
             finally:
                 interrupted.set()
 
-    assert factory.returncode == 130
-    assert "factory: error: interrupted" in stderr
+    assert factory.returncode == exit_code
+    assert message in stderr
     assert "Traceback" not in stderr
     records = [r for r in audit_records(workspace) if r["action"] == "publish"]
     assert [(r["resource"]["id"], r["outcome"]) for r in records] == [  # type: ignore[index]
@@ -486,3 +495,19 @@ def test_an_interrupted_upload_is_recorded_and_a_rerun_completes_it(
 
     assert rerun.returncode == 0, rerun.stderr
     assert pypiserver.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]
+
+
+def test_sigterm_shuts_the_embedded_index_down(workspace: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
+    with subprocess.Popen(
+        [*FACTORY, "publish"], cwd=workspace, env=env, stdout=subprocess.PIPE, text=True
+    ) as factory:
+        assert factory.stdout is not None
+        first_line = factory.stdout.readline()  # printed once the server answers
+        factory.send_signal(signal.SIGTERM)
+        factory.communicate(timeout=300)
+    port = int(first_line.split("http://127.0.0.1:", 1)[1].split("/", 1)[0])
+
+    assert factory.returncode in (0, 143)  # 0 only if the publish had already finished
+    with pytest.raises(ConnectionRefusedError):  # no pypiserver left behind on its port
+        socket.create_connection(("127.0.0.1", port), timeout=10).close()

@@ -9,7 +9,9 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
@@ -223,22 +225,41 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
     return 0
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a stopped container or CI job), handled like Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``factory`` command line and return its exit code.
+
+    SIGTERM stops it like Ctrl-C does: the embedded index is shut down, an upload in
+    flight is recorded in the audit log, and the exit code is 143 (130 for Ctrl-C).
 
     >>> main(["--root", "/nonexistent-folder", "check"])
     2
     """
     console = _Console()
     args = _parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return _run(args, console)
     except FactoryError as error:
         console.error(str(error))
         return error.exit_code
+    except _Terminated:
+        console.error("terminated (SIGTERM)")
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         console.error("interrupted")
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":  # pragma: no cover
