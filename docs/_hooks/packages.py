@@ -21,7 +21,12 @@ Links are written in the repositories' terms and fixed up on every page: a relat
 link to a file the site carries (a package README, how-to, changelog, or a page of
 ``docs/``) points at its page; a link to any other file of the repository (source,
 licence, benchmark script) points at that file in the source repository
-(``extra.source_url``).
+(``extra.source_url``). A package's Markdown is CommonMark, as the git server and PyPI
+read it: the blocks of its list items are re-indented for Python-Markdown (see
+:func:`commonmark_list_indents`).
+
+An exported object named like a submodule of its package (``from .retry import
+retry``) is documented by its own path: griffe would find the submodule under that name.
 
 Placeholders keep ``mkdocs.yml`` and ``docs/`` free of per-package edits:
 
