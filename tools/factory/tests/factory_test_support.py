@@ -86,6 +86,8 @@ class FlakyProxy:
 
     With *stale_listings*, the first project pages read after an upload come back
     without their file links, like an index that updates late (or drops files).
+    With *lost_answers*, the first uploads that reach the index are answered 502, as
+    by a proxy that timed out while the index stored the file.
     With *before_post*, each upload first calls it (it may block, holding the upload);
     when it returns ``False`` the upload is dropped: the connection closes unanswered.
     """
@@ -93,6 +95,7 @@ class FlakyProxy:
     url: str
     failures: int
     stale_listings: int = 0
+    lost_answers: int = 0
     posts: list[int] = field(default_factory=list)  # status answered to each POST
     stale_served: int = 0
 
@@ -103,11 +106,12 @@ def flaky_proxy(
     failures: int,
     *,
     stale_listings: int = 0,
+    lost_answers: int = 0,
     before_post: Callable[[], bool] | None = None,
 ) -> Iterator[FlakyProxy]:
     """Run a :class:`FlakyProxy` in front of *upstream* for the duration of a ``with`` block."""
     target = urllib.parse.urlsplit(upstream)
-    state = FlakyProxy("", failures, stale_listings)
+    state = FlakyProxy("", failures, stale_listings, lost_answers)
     lock = threading.Lock()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -137,9 +141,18 @@ def flaky_proxy(
             connection.request(self.command, self.path, body=body, headers=headers)
             response = connection.getresponse()
             payload = response.read()
+            lost = False
             if self.command == "POST":
                 with lock:
                     state.posts[-1] = response.status
+                    lost = state.lost_answers > 0
+                    state.lost_answers -= lost
+            if lost:
+                self.send_response(502, "Bad Gateway")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                connection.close()
+                return
             project_page = (
                 self.command == "GET"
                 and self.path.count("/") == 3

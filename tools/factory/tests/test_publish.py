@@ -240,7 +240,28 @@ def test_uploads_answered_503_are_retried_with_backoff(
     assert proxy.posts[4:] == [200]  # the second file went through at once
     assert result.stdout.count("failed (") == 3
     assert "retrying in" in result.stdout
+    assert "Retry 1 of 1" not in result.stderr  # twine's own message about a retry it never makes
     assert pypiserver.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]
+
+
+def test_an_upload_stored_by_an_attempt_whose_answer_was_lost_is_not_a_failure(
+    workspace: Path, pypiserver: PypiServer
+) -> None:
+    with flaky_proxy(pypiserver.url, failures=0, lost_answers=1) as proxy:
+        result = run_factory(
+            workspace, "publish", "--package", "tp-gamma", *FAST_RETRY, env=index_env(proxy.url)
+        )
+
+    assert result.returncode == 0, result.stderr
+    # stored, answered 502; the retry is refused as a duplicate; the index has our file
+    assert proxy.posts[:2] == [200, 400]  # pypiserver, like Nexus, answers 400 to a duplicate
+    assert "answered 502" in result.stdout
+    assert "already on the index with the same sha256: an earlier attempt stored it" in (
+        result.stdout
+    )
+    assert pypiserver.files() == ["tp_gamma-1.0.0-py3-none-any.whl", "tp_gamma-1.0.0.tar.gz"]
+    uploads = [r for r in audit_records(workspace) if r["action"] == "publish"]
+    assert [r["outcome"] for r in uploads] == ["success", "success"]
 
 
 def test_an_index_that_keeps_failing_gives_up_with_the_status(

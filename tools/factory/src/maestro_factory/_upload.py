@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -45,14 +46,20 @@ def upload_file(path: Path, upload_url: str, credentials: Credentials | None) ->
     username = credentials.username if credentials else None
     password = credentials.password if credentials else None
     repository = Repository(upload_url, username, password, disable_progress_bar=True)
+    twine_log = logging.getLogger("twine.repository")
+    level = twine_log.level
+    # twine prints "Uploading <file>" and logs 'Received "503" ... Retry 1 of 1' (a retry it
+    # does not make): the factory says itself what it retries
+    twine_log.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # twine prints "Uploading <file>"
+        with contextlib.redirect_stdout(io.StringIO()):
             response = repository.upload(package, max_redirects=1)
     except (requests.ConnectionError, requests.Timeout) as error:
         raise TransientIndexError(
             redact(f"cannot reach {upload_url}: {type(error).__name__}")
         ) from None
     finally:
+        twine_log.setLevel(level)
         repository.close()
     status = response.status_code
     if status == 200:

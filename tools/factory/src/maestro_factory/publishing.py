@@ -25,6 +25,7 @@ from maestro_factory.errors import (
     HashMismatchError,
     IndexVerificationError,
     StepFailedError,
+    UploadRejectedError,
 )
 from maestro_factory.gitrepo import Git
 from maestro_factory.index import IndexConfig, IndexFile, SimpleIndex, file_sha256
@@ -164,8 +165,10 @@ def _publish_package(
     )
     for path, sha256 in to_upload:
         try:
-            call_with_retries(
-                lambda path=path: upload_file(path, config.upload_url, config.credentials),  # type: ignore[misc]
+            stored_now = call_with_retries(
+                lambda path=path, sha256=sha256: _upload_unless_there(
+                    path, sha256, package, config, index
+                ),  # type: ignore[misc]
                 policy=options.upload_retry,
                 what=f"uploading {path.name}",
                 say=say,
@@ -185,17 +188,46 @@ def _publish_package(
             )  # fmt: skip
             raise
         outcome.uploaded.append(path.name)
-        audit.record(
-            "publish",
-            path.name,
-            package=package.name,
-            version=package.version,
-            sha256=sha256,
-            index_url=where,
+        found = (
+            None if stored_now else f"already on the index with the same sha256: {_STORED_BEFORE}"
         )
-        say(f"  uploaded {path.name} (sha256 {sha256[:12]}...)")
+        audit.record(
+            "publish", path.name, reason=found,
+            package=package.name, version=package.version, sha256=sha256, index_url=where,
+        )  # fmt: skip
+        say(
+            f"  {path.name}: {found}"
+            if found
+            else f"  uploaded {path.name} (sha256 {sha256[:12]}...)"
+        )
     _verify_listed(package, local, index, audit, say, options, where)
     return outcome
+
+
+#: Statuses indexes answer to an upload of a file they already have (Nexus, PyPI and
+#: pypiserver 400, others 409).
+_DUPLICATE_STATUSES = frozenset({400, 409})
+_STORED_BEFORE = "an earlier attempt stored it but its answer was lost (or another run uploaded it)"
+
+
+def _upload_unless_there(
+    path: Path, sha256: str, package: Package, config: IndexConfig, index: SimpleIndex
+) -> bool:
+    """Upload *path*; ``False`` when the index refused it because it has this very file.
+
+    An upload whose answer was lost (a proxy timing out while the index stored the file)
+    is retried, and the index refuses the retry as a duplicate: that is success, which
+    only the index's own listing with the same sha256 can tell from a real conflict.
+    """
+    try:
+        upload_file(path, config.upload_url, config.credentials)
+    except UploadRejectedError as error:
+        if error.status in _DUPLICATE_STATUSES:
+            listed = index.project_files(package.name).get(path.name)
+            if listed is not None and index.sha256_of(listed) == sha256:
+                return False
+        raise
+    return True
 
 
 def _require_published_siblings(
