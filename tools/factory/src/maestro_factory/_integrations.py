@@ -183,3 +183,9 @@ class ReleaseAudit:
             raise StepFailedError(
                 f"cannot write to the release audit log {self.path}: {error}"
             ) from None
+        except OSError as error:  # the disk is full, the file system went read-only, ...
+            raise StepFailedError(
+                f"cannot write to the release audit log {self.path}:"
+                f" {error.strerror or error}; free space or pass another --audit-log,"
+                " then run the release again (it resumes where it stopped)"
+            ) from None
