@@ -97,6 +97,17 @@ def test_nothing_changed_gives_an_empty_matrix(repo: Path) -> None:
     assert json.loads(result.stdout) == {"since": "HEAD", "packages": [], "matrix": {"include": []}}
 
 
+def test_the_null_commit_of_a_first_push_selects_everything(repo: Path) -> None:
+    # GitHub's github.event.before when a branch is pushed for the first time.
+    changed = run_factory(repo, "changed", "--since", "0" * 40, "--json")
+    checked = run_factory(repo, "check", "--since", "0" * 40)
+
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["packages"] == ["tp-alpha", "tp-gamma", "tp-beta"]
+    assert checked.returncode == 0, checked.stderr
+    assert "check: 3 package(s) ready to release" in checked.stdout
+
+
 def test_an_unknown_ref_is_a_usage_error(repo: Path) -> None:
     result = run_factory(repo, "changed", "--since", "no-such-branch")
 

@@ -60,13 +60,23 @@ class Git:
         """Paths (relative to the repository root) that differ from the merge base with *since*.
 
         Committed, staged, unstaged and untracked (not ignored) changes all count,
-        so the answer is the same locally and in CI.
+        so the answer is the same locally and in CI. The null commit (all zeros,
+        GitHub's ``github.event.before`` on the first push of a branch) is before
+        everything: every file counts as changed.
         """
-        base = self._run("merge-base", self.resolve(since), "HEAD").stdout.strip()
         top = Path(self._run("rev-parse", "--show-toplevel").stdout.strip())
-        diffed = self._run("diff", "--name-only", "--no-renames", base).stdout.splitlines()
-        untracked = self._run("ls-files", "--others", "--exclude-standard", "--full-name").stdout
-        paths = {line for line in diffed + untracked.splitlines() if line}
+        if is_null_commit(since):  # nothing came before: every file is new
+            listed = self._run(
+                "ls-files", "--cached", "--others", "--exclude-standard", "--full-name"
+            ).stdout
+            paths = {line for line in listed.splitlines() if line}
+        else:
+            base = self._run("merge-base", self.resolve(since), "HEAD").stdout.strip()
+            diffed = self._run("diff", "--name-only", "--no-renames", base).stdout.splitlines()
+            untracked = self._run(
+                "ls-files", "--others", "--exclude-standard", "--full-name"
+            ).stdout
+            paths = {line for line in diffed + untracked.splitlines() if line}
         return {
             _relative(top / path, self.root) for path in paths if _inside(top / path, self.root)
         }
@@ -123,3 +133,12 @@ def _inside(path: Path, root: Path) -> bool:
 
 def _relative(path: Path, root: Path) -> str:
     return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def is_null_commit(ref: str) -> bool:
+    """Whether *ref* is git's null object id (40 or, in SHA-256 repositories, 64 zeros).
+
+    >>> is_null_commit("0" * 40), is_null_commit("HEAD")
+    (True, False)
+    """
+    return len(ref) in (40, 64) and not ref.strip("0")
