@@ -21,6 +21,9 @@ Contenders:
 * ``expat floor``: not a reader, the reference point. Expat with Python
   handlers that only count ``<testcase>`` elements: what any reader driven by
   expat callbacks pays before doing any work, hence the ceiling of its speed.
+* ``ElementTree parse``: not a reader either. The C-accelerated
+  ``xml.etree.ElementTree.parse`` building the tree junitparser walks, and a
+  count of its ``<testcase>`` elements, also in C: the stdlib's other way in.
 
 Run: ``uv run python packages/maestro-test-adapters/benchmarks/bench_parse.py``
 (``--size-mb 10 --runs 1`` for a quick look).
@@ -55,6 +58,7 @@ WORKER = textwrap.dedent(
     """
     import json, resource, sys, time
     from pathlib import Path
+    from xml.etree import ElementTree
     from xml.parsers.expat import ParserCreate
 
     # Imported before timing: the table compares parsing, not import time.
@@ -103,6 +107,9 @@ WORKER = textwrap.dedent(
         parser.Parse(b"", True)
         return count
 
+    def elementtree_parse():
+        return sum(1 for _ in ElementTree.parse(path).iter("testcase"))
+
     def baseline():
         return 0
 
@@ -111,6 +118,7 @@ WORKER = textwrap.dedent(
         "maestro iter_results": maestro_stream,
         "junitparser": junitparser_walk,
         "expat floor": expat_floor,
+        "ElementTree parse": elementtree_parse,
         "baseline": baseline,
     }[contender]
     times = []
@@ -123,7 +131,13 @@ WORKER = textwrap.dedent(
     """
 )
 
-CONTENDERS = ("maestro read_results", "maestro iter_results", "junitparser", "expat floor")
+CONTENDERS = (
+    "maestro read_results",
+    "maestro iter_results",
+    "junitparser",
+    "expat floor",
+    "ElementTree parse",
+)
 
 
 def generate(path: Path, size_mb: int) -> int:
