@@ -42,13 +42,11 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 JEST_FIXTURE = (
-    REPO_ROOT
-    / ".."
-    / "shared"
+    Path(__file__).resolve().parents[1]
+    / "tests"
     / "fixtures"
-    / "test-results"
+    / "real-world"
     / "test-reporter"
     / "jest-test-results.xml"
 )
@@ -231,7 +229,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per contender")
     args = parser.parse_args()
     if not JEST_FIXTURE.is_file():
-        sys.exit(f"missing fixture {JEST_FIXTURE}: the shared fixtures must sit beside the repo")
+        sys.exit(f"missing fixture {JEST_FIXTURE}")
     baseline = measure("baseline", JEST_FIXTURE, 1)["peak_mib"]
     rows = bench("jest-test-results.xml (615 KB)", JEST_FIXTURE, args.runs, 10)
     with tempfile.TemporaryDirectory() as folder:

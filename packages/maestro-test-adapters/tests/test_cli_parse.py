@@ -12,7 +12,7 @@ import pytest
 from maestro_test_adapters import TestRun, read_results
 from maestro_test_adapters.cli import main
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "test-results"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real-world"
 PASSING = FIXTURES / "publish-unit-test-result-action/latex-utensils.xml"
 FAILING = FIXTURES / "test-reporter/jest-junit.xml"
 CORRUPT = FIXTURES / "publish-unit-test-result-action/corrupt-xml.xml"

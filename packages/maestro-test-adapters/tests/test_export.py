@@ -19,7 +19,7 @@ from maestro_test_adapters import (
     write_junit_xml,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "test-results"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real-world"
 ROUND_TRIPPED = [
     "publish-unit-test-result-action/flaky.xml",
     "test-reporter/python-xunit-pytest.xml",

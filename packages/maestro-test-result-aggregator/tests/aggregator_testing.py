@@ -10,9 +10,15 @@ from maestro_test_adapters.models import Attempt, Status, TestResult, TestRun, T
 
 from maestro_test_result_aggregator import ResultStore, RunTags
 
-#: The shared real-world fixtures, read-only beside the repository (CI lays them there too);
+#: The real-world result files kept with maestro-test-adapters, which owns the readers;
 #: MANIFEST.md there keeps their attribution.
-FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "test-results"
+FIXTURES = (
+    Path(__file__).resolve().parents[2]
+    / "maestro-test-adapters"
+    / "tests"
+    / "fixtures"
+    / "real-world"
+)
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
