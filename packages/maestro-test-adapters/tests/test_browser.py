@@ -53,13 +53,14 @@ def test_a_bad_override_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def test_nothing_is_downloaded_when_the_driver_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    chromium = browser.find_chromium()  # before PATH is emptied: only the driver is missing
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv(browser.CHROMEDRIVER_VARIABLE, raising=False)
     monkeypatch.delenv(browser.SELENIUM_REMOTE_URL_VARIABLE, raising=False)
 
     with (
         pytest.raises(browser.BrowserNotFoundError, match="apt-get install chromium"),
-        browser.selenium_driver(chromium="/usr/bin/chromium"),
+        browser.selenium_driver(chromium=chromium),
     ):
         pass
 

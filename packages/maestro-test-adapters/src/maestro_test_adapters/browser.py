@@ -118,8 +118,8 @@ def find_chromium(explicit: str | os.PathLike[str] | None = None) -> Path:
     Raises:
         BrowserNotFoundError: No executable Chromium; the message says how to get one.
 
-    >>> find_chromium("/usr/bin/chromium").name
-    'chromium'
+    >>> find_chromium().is_file()  # Debian's chromium, or Google Chrome on GitHub's runners
+    True
     """
     return _find("Chromium", explicit, CHROMIUM_VARIABLE, _CHROMIUM_NAMES)
 
