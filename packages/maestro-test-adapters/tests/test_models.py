@@ -152,6 +152,11 @@ def test_schema_rejects_what_the_reader_rejects() -> None:
         (lambda d: d["suites"][0]["tests"][0].update(line=-1), "line: expected a non-negative"),
         (lambda d: d["suites"][0]["tests"][0].update(duration="1s"), "duration: expected a number"),
         (
+            lambda d: d["suites"][0]["tests"][0].update(duration=-0.5),
+            "duration: expected a finite number of 0 or more, got -0.5",
+        ),
+        (lambda d: d.update(duration=float("nan")), "duration: expected a finite number"),
+        (
             lambda d: d["suites"][0]["tests"][0].update(properties=[["a"]]),
             r"properties\[0\]: expected a \[name, value\] pair",
         ),

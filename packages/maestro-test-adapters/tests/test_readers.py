@@ -376,6 +376,31 @@ def test_pytest_json_report(tmp_path: Path) -> None:
     assert xfail.status is Status.XFAILED
 
 
+def test_pytest_json_reruns_without_a_final_entry_keep_the_test(tmp_path: Path) -> None:
+    # The test used to vanish: its rerun entries waited for a final one that never came.
+    rerun = {
+        "nodeid": "tests/test_a.py::test_net",
+        "outcome": "rerun",
+        "call": {"duration": 0.5, "outcome": "failed", "crash": {"message": "refused"}},
+    }
+    report = {
+        "created": 1_780_000_010.0,
+        "exitcode": 1,
+        "root": "/src",
+        "tests": [rerun, rerun, {"nodeid": "tests/test_a.py::test_ok", "outcome": "passed"}],
+    }
+    run = read_results(write(tmp_path, ".report.json", json.dumps(report)))
+    net, ok = run.iter_results()
+    assert (net.test_id, net.status, net.message) == (
+        "tests/test_a.py::test_net",
+        Status.FAILED,
+        "refused",
+    )
+    assert [attempt.message for attempt in net.attempts] == ["refused"]
+    assert ok.status is Status.PASSED and not ok.attempts
+    assert run.totals.total == 2
+
+
 # -- Playwright JSON --------------------------------------------------------------------
 
 
@@ -442,6 +467,31 @@ def test_playwright_json_expected_failures_and_attachments(tmp_path: Path) -> No
     assert known.attachments[0].path == "/r/shot.png"
     assert ("project", "chromium") in known.properties and ("issue", "#12") in known.properties
     assert timeout.status is Status.FAILED and len(timeout.attempts) == 1
+
+
+def test_playwright_messages_are_their_first_written_line(tmp_path: Path) -> None:
+    # Messages starting with a newline used to give an empty message.
+    report = {
+        "config": {"rootDir": "/src"},
+        "suites": [
+            {
+                "file": "a.spec.ts",
+                "specs": [
+                    {
+                        "title": "t",
+                        "tests": [
+                            {"results": [{"status": "failed", "error": {"message": "\nboom"}}]}
+                        ],
+                    }
+                ],
+            }
+        ],
+        "errors": [{"message": "\n\nError: no tests found"}],
+    }
+    run = read_results(write(tmp_path, "results.json", json.dumps(report)))
+    failed, outside = run.iter_results()
+    assert failed.message == "boom"
+    assert outside.test_id == "(global)::errors" and outside.message == "Error: no tests found"
 
 
 # -- Cucumber JSON (behave) and messages -------------------------------------------------

@@ -178,3 +178,91 @@ def test_huge_file_streams_with_bounded_memory(tmp_path: Path) -> None:
     # Memory does not grow with the file: it stays at a few chunks' worth.
     assert large["peak"] < 4 * 1024 * 1024
     assert large["peak"] < 2 * small["peak"] + 512 * 1024
+
+
+def _ndjson(*envelopes: object) -> str:
+    return "".join(json.dumps(envelope) + "\n" for envelope in envelopes)
+
+
+PYTEST_JSON_HEAD = {"duration": 1.0, "exitcode": 0, "root": "/x", "tests": []}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fmt"),
+    [
+        # Timestamps far out of range gave OverflowError tracebacks.
+        ("p.json", json.dumps({"created": 1e30, **PYTEST_JSON_HEAD}), "pytest-json"),
+        (
+            "m.ndjson",
+            _ndjson({"meta": {}}, {"testRunStarted": {"timestamp": {"seconds": 1e30}}}),
+            "cucumber-messages",
+        ),
+        # A message body that is not an object gave an AttributeError.
+        ("m.ndjson", _ndjson({"meta": {}}, {"testStepFinished": "oops"}), "cucumber-messages"),
+        (
+            "m.ndjson",
+            _ndjson({"meta": {}}, {"testStepFinished": {"testCaseStartedId": [1]}}),
+            "cucumber-messages",
+        ),
+        # An infinite line number gave "cannot convert float infinity to integer".
+        (
+            "m.ndjson",
+            _ndjson(
+                {"meta": {}},
+                {
+                    "gherkinDocument": {
+                        "uri": "a.feature",
+                        "feature": {"children": [{"scenario": {"location": {"line": 1e400}}}]},
+                    }
+                },
+            ).replace("Infinity", "1e999"),
+            "cucumber-messages",
+        ),
+        # A TRX run with an offset on one end only gave a TypeError.
+        (
+            "t.trx",
+            '<TestRun><Times start="2024-01-01T10:00:00" finish="2024-01-01T10:00:01Z"/>'
+            '<Results><UnitTestResult testId="1" testName="A.b" outcome="Passed"/></Results>'
+            "</TestRun>",
+            "trx",
+        ),
+    ],
+)
+def test_values_out_of_range_are_read_not_crashed_on(
+    tmp_path: Path, name: str, content: str, fmt: str
+) -> None:
+    path = write(tmp_path, name, content)
+    run = read_results(path)
+    assert detect_format(path) == fmt
+    assert run.started_at is None or fmt == "trx"  # TRX: the start alone is still known
+    assert run.duration == (1.0 if fmt == "pytest-json" else 0.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "jest.json",
+            '{"numTotalTests": 1, "testResults": [{"name": "a.test.js", "assertionResults":'
+            ' [{"title": "t", "status": "passed", "duration": 1e999}]}]}',
+        ),
+        (
+            "cucumber.json",
+            '[{"keyword": "Feature", "name": "F", "uri": "a.feature", "elements": [{"keyword":'
+            ' "Scenario", "name": "S", "steps": [{"result": {"status": "passed",'
+            ' "duration": 1e999}}]}]}]',
+        ),
+    ],
+)
+def test_infinite_durations_read_as_unknown_and_json_stays_strict(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    # They were kept as inf, and to_json wrote "Infinity", which is not JSON.
+    run = read_results(write(tmp_path, name, content))
+    [result] = run.iter_results()
+    assert result.duration == 0.0 and run.duration == 0.0
+
+    def refuse(constant: str) -> object:
+        raise AssertionError(f"{constant} in the JSON")
+
+    json.loads(run.to_json(), parse_constant=refuse)

@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -562,7 +563,14 @@ class _DictReader:
     def _number(value: Any, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidRunError(f"{where}: expected a number, got {type(value).__name__}")
-        return float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer too large for a float
+            seconds = math.inf
+        # The schema's seconds: JSON has no NaN or infinity, and no clock runs backwards.
+        if not 0.0 <= seconds < math.inf:
+            raise InvalidRunError(f"{where}: expected a finite number of 0 or more, got {value!r}")
+        return seconds
 
     @staticmethod
     def _status(value: Any, where: str) -> Status:

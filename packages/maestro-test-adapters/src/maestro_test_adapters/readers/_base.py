@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -267,17 +268,39 @@ def as_int(value: Any) -> int | None:
 
 
 def as_float(value: Any, scale: float = 1.0) -> float:
-    """A non-negative number times ``scale``, else 0.0 (``True`` is not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    """A finite non-negative number times ``scale``, else 0.0 (``True`` is not a number).
+
+    >>> as_float(1500, 0.001), as_float(-1), as_float(float("inf")), as_float(10**400)
+    (1.5, 0.0, 0.0, 0.0)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
-    return max(float(value) * scale, 0.0)
+    try:
+        scaled = float(value) * scale
+    except OverflowError:  # an integer too large for a float
+        return 0.0
+    return scaled if 0.0 <= scaled < math.inf else 0.0
+
+
+def epoch_seconds(value: Any) -> datetime | None:
+    """Seconds since the epoch to an aware UTC datetime; out of range gives ``None``.
+
+    >>> epoch_seconds(0.5).isoformat(), epoch_seconds(1e30), epoch_seconds(-1)
+    ('1970-01-01T00:00:00.500000+00:00', None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def epoch_ms(value: Any) -> datetime | None:
-    """Milliseconds since the epoch to an aware UTC datetime."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    """Milliseconds since the epoch to an aware UTC datetime; out of range gives ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         return None
     try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
+        return epoch_seconds(value / 1000)
+    except OverflowError:  # an integer too large for a float
         return None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +26,7 @@ from maestro_test_adapters.readers._base import (
     as_list,
     as_str,
     clean_text,
+    epoch_seconds,
     expect,
     first_line,
     load_json,
@@ -243,8 +243,8 @@ def read_messages(path: Path) -> TestRun:
             if not isinstance(envelope, dict):
                 raise ResultFileError(path, "not a Cucumber message envelope", line=number)
             if "testStepFinished" in envelope:
-                message = envelope["testStepFinished"]
-                execution = started.get(message.get("testCaseStartedId"))
+                message = as_dict(envelope["testStepFinished"])
+                execution = started.get(str(message.get("testCaseStartedId")))
                 if execution is not None:
                     result = as_dict(message.get("testStepResult"))
                     error = clean_text(as_str(result.get("message")))
@@ -252,12 +252,12 @@ def read_messages(path: Path) -> TestRun:
                     if error and execution.traceback is None and result.get("status") != "PASSED":
                         execution.traceback = error
             elif "testCaseStarted" in envelope:
-                message = envelope["testCaseStarted"]
+                message = as_dict(envelope["testCaseStarted"])
                 started[str(message.get("id"))] = _Started(
                     str(message.get("testCaseId")), _timestamp(message.get("timestamp"))
                 )
             elif "testCaseFinished" in envelope:
-                message = envelope["testCaseFinished"]
+                message = as_dict(envelope["testCaseFinished"])
                 execution = started.pop(str(message.get("testCaseStartedId")), None)
                 if execution is not None:
                     execution.outcome.duration = max(
@@ -285,8 +285,8 @@ def read_messages(path: Path) -> TestRun:
                 run_finished = _timestamp(as_dict(envelope["testRunFinished"]).get("timestamp"))
             elif "meta" in envelope:
                 _environment(as_dict(envelope["meta"]), run)
-    if run_started:
-        run.started_at = datetime.fromtimestamp(run_started, tz=UTC)
+    run.started_at = epoch_seconds(run_started)
+    if run.started_at is not None:
         run.duration = max(run_finished - run_started, 0.0)
     suites: dict[str, TestSuite] = {}
     for pickle_id, executions in finished.items():

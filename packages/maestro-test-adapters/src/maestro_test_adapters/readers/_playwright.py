@@ -23,6 +23,7 @@ from maestro_test_adapters.readers._base import (
     as_str,
     clean_text,
     expect,
+    first_line,
     load_json,
     parse_timestamp,
 )
@@ -79,7 +80,7 @@ def read(path: Path) -> TestRun:
                         "(global)::errors",
                         "errors outside tests",
                         Status.ERROR,
-                        message=text.splitlines()[0],
+                        message=first_line(text),
                         traceback=text,
                     )
                 ],
@@ -153,7 +154,7 @@ def _execution(result: dict[str, Any]) -> Attempt:
     return Attempt(
         _RESULT_STATUSES.get(str(result.get("status")), Status.ERROR),
         as_float(result.get("duration"), 0.001),
-        message.splitlines()[0] if message else None,
+        first_line(message) if message else None,
         traceback or None,
         _output(result.get("stdout")),
         _output(result.get("stderr")),

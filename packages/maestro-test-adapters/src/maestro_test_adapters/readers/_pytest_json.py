@@ -7,7 +7,6 @@ Consecutive entries of the same node id whose earlier outcome is ``rerun``
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +18,7 @@ from maestro_test_adapters.readers._base import (
     as_list,
     as_str,
     clean_text,
+    epoch_seconds,
     expect,
     load_json,
 )
@@ -49,8 +49,8 @@ def read(path: Path) -> TestRun:
     )
     run = TestRun("pytest", duration=as_float(data.get("duration")))
     created = data.get("created")
-    if isinstance(created, int | float) and not isinstance(created, bool) and created > 0:
-        run.started_at = datetime.fromtimestamp(created - run.duration, tz=UTC)
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        run.started_at = epoch_seconds(created - run.duration)
     for key, value in as_dict(data.get("environment")).items():
         if isinstance(value, str):
             run.environment[key] = value
@@ -78,33 +78,47 @@ def read(path: Path) -> TestRun:
                     traceback=text,
                 )
             )
-    reruns: list[Attempt] = []
-    reruns_of = ""
+    reruns: list[TestResult] = []  # ``rerun`` entries of one test, waiting for its final one
+
+    def flush_reruns() -> None:
+        # Reruns not followed by their test's final entry: the last one is final.
+        if reruns:
+            final = reruns.pop()
+            final.status = Status.FAILED
+            final.attempts = _attempts(reruns)
+            reruns.clear()
+            suite_for(final.file or "").tests.append(final)
+
     for entry in as_list(data.get("tests")):
         entry = as_dict(entry)
         result = _result(entry)
-        if reruns and reruns_of != result.test_id:
-            reruns = []
+        if reruns and reruns[-1].test_id != result.test_id:
+            flush_reruns()
         if entry.get("outcome") == "rerun":
-            reruns.append(
-                Attempt(
-                    Status.FAILED,
-                    result.duration,
-                    result.message,
-                    result.traceback,
-                    result.stdout,
-                    result.stderr,
-                )
-            )
-            reruns_of = result.test_id
+            reruns.append(result)
             continue
         if reruns:
-            result.attempts = tuple(reruns)
-            reruns = []
+            result.attempts = _attempts(reruns)
+            reruns.clear()
         suite_for(result.file or "").tests.append(result)
+    flush_reruns()
     for suite in run.suites:
         suite.duration = sum(result.duration for result in suite.tests)
     return run
+
+
+def _attempts(reruns: list[TestResult]) -> tuple[Attempt, ...]:
+    return tuple(
+        Attempt(
+            Status.FAILED,
+            rerun.duration,
+            rerun.message,
+            rerun.traceback,
+            rerun.stdout,
+            rerun.stderr,
+        )
+        for rerun in reruns
+    )
 
 
 def _result(entry: dict[str, Any]) -> TestResult:

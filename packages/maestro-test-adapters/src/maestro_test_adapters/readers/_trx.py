@@ -101,7 +101,12 @@ class _TrxTarget:
         elif tag == "Times":
             self.run.started_at = parse_timestamp(attrib.get("start"))
             start, finish = self.run.started_at, parse_timestamp(attrib.get("finish"))
-            if start is not None and finish is not None:
+            # Both with an offset or both without: else they cannot be compared.
+            if (
+                start is not None
+                and finish is not None
+                and (start.tzinfo is None) is (finish.tzinfo is None)
+            ):
                 self.run.duration = max((finish - start).total_seconds(), 0.0)
 
     def end(self, tag: str) -> None:
