@@ -94,6 +94,7 @@ def test_wrong_runner_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     "argv",
     [
         ["run", "--timeout=0", "pytest", "tests"],
+        ["run", "--timeout=nan", "pytest", "tests"],
         ["run", "--env=NOEQUALS", "pytest", "tests"],
         ["run", "--reruns=-1", "pytest", "tests"],
         ["run", "nose", "tests"],
@@ -123,7 +124,39 @@ def test_unwritable_output_exits_2(
     )
 
     assert code == 2
-    assert "cannot write" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "cannot write" in printed.err and "missing-dir does not exist" in printed.err
+    assert printed.out == ""  # refused before the suite ran
+
+
+def test_output_that_cannot_be_written_still_shows_the_results(
+    python_suites: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The summary used to be dropped when writing --output failed after the run.
+    code = main(
+        [
+            "run",
+            f"--output={tmp_path}",  # a folder
+            f"--workdir={python_suites}",
+            "pytest",
+            "check_mixed.py",
+            "-k",
+            "test_passes and not second",
+        ]
+    )
+
+    assert code == 2
+    printed = capsys.readouterr()
+    assert printed.out.startswith("pytest: 1 tests (1 passed)")
+    assert f"cannot write {tmp_path}: Is a directory" in printed.err
+
+
+def test_missing_target_names_only_what_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "pytest"])
+
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("the following arguments are required: target")
 
 
 def test_cli_output_is_json(python_suites: Path, capsys: pytest.CaptureFixture[str]) -> None:

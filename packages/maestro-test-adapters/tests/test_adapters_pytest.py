@@ -127,7 +127,7 @@ def test_a_missing_workdir_is_refused(tmp_path: Path) -> None:
         PytestAdapter().run("tests", workdir=tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("timeout", [0, -1.5])
+@pytest.mark.parametrize("timeout", [0, -1.5, float("nan")])
 def test_a_timeout_must_be_positive(tmp_path: Path, timeout: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         PytestAdapter().run("tests", workdir=tmp_path, timeout=timeout)

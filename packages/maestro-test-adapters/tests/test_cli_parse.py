@@ -86,6 +86,16 @@ def test_junit_xml_output_merges_the_files(tmp_path: Path) -> None:
     assert merged.totals.failed == 4
 
 
+def test_unwritable_junit_xml_names_the_file_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "missing-dir" / "merged.xml"
+    assert main(["parse", str(PASSING), "--junit-xml", str(out)]) == 2
+    err = capsys.readouterr().err
+    # Not the temporary file the export writes first.
+    assert f"cannot write {out}: No such file or directory" in err and ".tmp" not in err
+
+
 def test_the_console_entry_point(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "maestro_test_adapters", "parse", str(FAILING), str(CORRUPT)],

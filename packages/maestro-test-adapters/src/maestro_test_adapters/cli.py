@@ -120,8 +120,10 @@ def parse_command(args: argparse.Namespace) -> int:
         try:
             write_junit_xml(merged, args.junit_xml)
         except OSError as exc:
+            # exc.filename is the temporary file written first: name the one asked for.
             print(
-                f"maestro-adapters parse: error: cannot write {exc.filename}: {exc.strerror}",
+                f"maestro-adapters parse: error: cannot write {args.junit_xml}:"
+                f" {exc.strerror or exc}",
                 file=sys.stderr,
             )
             return 2

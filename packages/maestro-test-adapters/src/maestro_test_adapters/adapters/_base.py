@@ -155,7 +155,7 @@ class CommandAdapter(ABC):
         extra_args: Sequence[str] = (),
     ) -> TestRun:
         """Run ``target`` and return the normalised run (see :class:`Adapter`)."""
-        if timeout is not None and timeout <= 0:
+        if timeout is not None and not timeout > 0:  # NaN is no timeout either
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
         cwd = Path(workdir if workdir is not None else os.getcwd()).resolve()
         if not cwd.is_dir():

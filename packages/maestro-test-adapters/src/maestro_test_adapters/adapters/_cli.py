@@ -78,12 +78,15 @@ def add_run_command(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument(
         "--output", type=Path, metavar="FILE", help="also write the normalised JSON to FILE"
     )
-    parser.add_argument(
+    extra = parser.add_argument(
         "extra_args",
         nargs=argparse.REMAINDER,
         metavar="ARGS",
         help="everything after TARGET goes to the framework unchanged",
     )
+    # argparse marks a REMAINDER positional required and would list ARGS among
+    # the missing arguments, though none are needed.
+    extra.required = False
     parser.set_defaults(handler=run_command)
 
 
@@ -98,6 +101,10 @@ def run_command(args: argparse.Namespace) -> int:
         )
     if args.reruns and runner != "pytest":
         return _usage_error("--reruns applies to pytest-based runs only")
+    output: Path | None = args.output
+    if output is not None and not output.parent.is_dir():
+        # Found out before the suite runs, not after.
+        return _usage_error(f"cannot write {output}: the folder {output.parent} does not exist")
     extra = list(args.extra_args)
     if extra[:1] == ["--"]:
         del extra[0]
@@ -113,12 +120,8 @@ def run_command(args: argparse.Namespace) -> int:
     except AdapterError as exc:
         return _usage_error(str(exc))
     document = run.to_json(indent=2)
-    if args.output is not None:
-        try:
-            args.output.write_text(document + "\n", encoding="utf-8")
-        except OSError as exc:
-            return _usage_error(f"cannot write {args.output}: {exc.strerror}")
     summary = describe_totals(run.framework, run.totals, run.duration)
+    # The results are shown before --output is written, so a failed write loses nothing.
     if args.json:
         print(document)
         print(summary, file=sys.stderr)
@@ -128,6 +131,11 @@ def run_command(args: argparse.Namespace) -> int:
             if result.status.is_failure:
                 first_line = (result.message or "").partition("\n")[0]
                 print(f"  {result.status.value.upper()} {result.test_id}: {first_line}")
+    if output is not None:
+        try:
+            output.write_text(document + "\n", encoding="utf-8")
+        except OSError as exc:
+            return _usage_error(f"cannot write {output}: {exc.strerror or exc}")
     return 0 if run.totals.ok else 1
 
 
@@ -170,7 +178,7 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value <= 0:
+    if not value > 0:  # NaN too
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
     return value
 
