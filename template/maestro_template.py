@@ -18,6 +18,7 @@ import keyword
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -128,12 +129,37 @@ def requirement_list(value: Any) -> list[str]:
     such as ``maestro-test-adapters>=1,<2`` stays in one piece.
     """
     if isinstance(value, str):
-        items: Iterable[Any] = re.split(r",\s*(?=[A-Za-z0-9])", value)
+        items: Iterable[Any] = _split_requirements(value)
     elif isinstance(value, Iterable):
         items = value
     else:
         items = [value]
     return [str(item).strip() for item in items if str(item).strip()]
+
+
+def _split_requirements(text: str) -> list[str]:
+    """Split at the commas that start a new requirement.
+
+    A comma inside brackets (``httpx[http2,brotli]``), inside a quoted marker value or
+    before a version clause (``>=1,<2``) belongs to the requirement it is in.
+    """
+    items: list[str] = []
+    start = depth = 0
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth = max(depth - 1, 0)
+        elif char == "," and not depth and _REQUIREMENT_START.match(text[index + 1 :].lstrip()):
+            items.append(text[start:index])
+            start = index + 1
+    items.append(text[start:])
+    return items
 
 
 def _requirement_error(requirement: str) -> str:
@@ -156,7 +182,9 @@ def _requirement_error(requirement: str) -> str:
     try:
         Requirement(requirement)
     except InvalidRequirement as error:
-        return f"the requirement {requirement!r} is not a valid PEP 508 requirement: {error}"
+        # packaging's message ends with the requirement and a caret on lines of their own
+        reason = str(error).splitlines()[0]
+        return f"the requirement {requirement!r} is not a valid PEP 508 requirement: {reason}"
     return ""
 
 
@@ -305,6 +333,47 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
     return dict(sorted(mapping.items()))
 
 
+def _python_literal(text: str) -> str:
+    """One Python string literal, quoted as ``ruff format`` quotes it (fewest escapes)."""
+    text = text.replace("\\", "\\\\")
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    return quote + text.replace(quote, "\\" + quote) + quote
+
+
+def python_string(value: Any, indent: int = 0, taken: int = 0, width: int = 100) -> str:
+    """Quote a one-line text as a Python expression for a line of at most ``width`` columns.
+
+    ``taken`` is what the rest of the line already uses (indentation, ``name=``, ``,``).
+    A text too long for that becomes implicitly concatenated literals in parentheses, one
+    per line at ``indent + 4`` columns: the layout ``ruff format`` keeps.
+    """
+    text = str(value)
+    literal = _python_literal(text)
+    if taken + len(literal) <= width:
+        return literal
+    room = width - indent - 4
+    lines: list[str] = []
+    for word in re.findall(r"\S+\s*|\s+", text):
+        if lines and len(_python_literal(lines[-1] + word)) <= room:
+            lines[-1] += word
+        else:
+            lines.append(word)
+    inner = " " * (indent + 4)
+    body = "".join(f"{inner}{_python_literal(line)}\n" for line in lines)
+    return f"(\n{body}{' ' * indent})"
+
+
+def python_docstring(value: Any, width: int = 100) -> str:
+    """A module docstring holding a one-line text, escaped and wrapped at ``width``."""
+    text = str(value).replace("\\", "\\\\").replace('"""', '""\\"')
+    if len(text) + 6 <= width:
+        # a closing quote right before the docstring's end is kept apart, as ruff does
+        spaced = text.endswith('"') and not text.endswith('""\\"')
+        return f'"""{text} """' if spaced else f'"""{text}"""'
+    lines = textwrap.wrap(text, width=width - 3, break_long_words=False, break_on_hyphens=False)
+    return '"""' + "\n".join(lines) + '\n"""'
+
+
 def utc_today() -> str:
     """Today's date in UTC, ISO format (the first CHANGELOG entry's date)."""
     return datetime.now(UTC).date().isoformat()
@@ -330,6 +399,8 @@ class MaestroExtension(Extension):
                 "target_folder_error": target_folder_error,
                 "validated_distribution_name": validated_distribution_name,
                 "toml_string": toml_string,
+                "python_string": python_string,
+                "python_docstring": python_docstring,
                 "toml_string_list": toml_string_list,
                 "requirement_list": requirement_list,
                 "extras_union": extras_union,

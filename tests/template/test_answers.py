@@ -121,3 +121,28 @@ def test_command_lines_print_the_reason(tmp_path: Path) -> None:
     assert "not PEP 503 normalised: use 'bad-name'" in cookiecutter.stdout + cookiecutter.stderr
     assert not (tmp_path / "a").exists()
     assert not (tmp_path / "b" / "Bad_Name").exists()
+
+
+def test_copier_prints_an_invalid_requirements_reason_on_the_last_line(tmp_path: Path) -> None:
+    # packaging's own message spans three lines (text, requirement, caret): only the first
+    # is kept, so the last line of copier's output names the question and the reason.
+    copier = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "copier"),
+            "copy",
+            "--trust",
+            "--defaults",
+            "--data",
+            "distribution_name=maestro-x",
+            "--data",
+            "dependencies=requests>=",
+            str(REPO),
+            str(tmp_path / "a"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert copier.returncode == 1
+    last_line = copier.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("ValueError: Validation error for question 'dependencies'")
+    assert "'requests>=' is not a valid PEP 508 requirement: Expected" in last_line

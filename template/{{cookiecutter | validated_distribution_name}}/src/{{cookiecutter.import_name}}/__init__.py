@@ -1,4 +1,4 @@
-"""{{ cookiecutter.description }}"""
+{{ cookiecutter.description | python_docstring }}
 
 from importlib.metadata import PackageNotFoundError, version
 
