@@ -123,6 +123,28 @@ def test_junit_pytest_dialect_with_xfail_and_reruns(tmp_path: Path) -> None:
     assert run.totals == run.totals.__class__(5, 3, 1, 0, 0, 1, 0, 1)
 
 
+def test_junit_same_location_with_other_properties_is_another_test(tmp_path: Path) -> None:
+    # The same Playwright test in two projects, as the exporter writes it: two tests.
+    # A repeat whose properties extend the first's (pytest on a rerun) is a retry.
+    case = (
+        '<testcase classname="login" name="signs in" file="login.spec.ts" line="3">'
+        "<properties>{}</properties>{}</testcase>"
+    )
+    prop = '<property name="{}" value="{}"/>'
+    failure = '<failure message="boom"/>'
+    xml = "<testsuite name='s'>{}</testsuite>".format(
+        case.format(prop.format("project", "chromium"), failure)
+        + case.format(prop.format("project", "webkit"), "")
+        + case.format(prop.format("owner", "qa"), failure)
+        + case.format(prop.format("owner", "qa") * 2, "")
+    )
+    run = read_results(write(tmp_path, "junit.xml", xml))
+    chromium, webkit, retried = run.iter_results()
+    assert (chromium.status, chromium.attempts) == (Status.FAILED, ())
+    assert (webkit.status, webkit.attempts) == (Status.PASSED, ())
+    assert retried.flaky and retried.attempts[0].message == "boom"
+
+
 def test_junit_nested_suites_and_attachments(tmp_path: Path) -> None:
     path = write(
         tmp_path,

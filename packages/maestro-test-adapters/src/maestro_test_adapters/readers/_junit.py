@@ -11,7 +11,9 @@ Playwright, xunit.net and Bazel, with a root ``<testsuites>`` or
 A test case repeated right after itself in the same suite with the same
 ``file`` and ``line`` (how pytest reruns are recorded) becomes one test whose
 earlier executions are attempts, provided one of the executions failed (only
-failures are retried). If any execution passed the test passed, and is flaky.
+failures are retried) and the properties of each begin with those of the
+first (so the same Playwright test in two projects stays two tests). If any
+execution passed the test passed, and is flaky.
 Same-named neighbours without a source line are kept apart: TestNG data
 providers and mocha loops produce those, and their own tools count each.
 """
@@ -378,8 +380,12 @@ class _JUnitTarget:
                 and first.classname == case.classname
                 and first.file == case.file
                 and (case.status.is_failure or any(p.status.is_failure for p in pending))
+                and case.properties[: len(first.properties)] == first.properties
             ):
                 # A retry: same source location, and only failures are rerun.
+                # Its properties start with the first execution's (pytest adds
+                # to them on a rerun); other ones make it another test at the
+                # same place, e.g. the same Playwright test in another project.
                 # Same-named neighbours without a location are parametrised
                 # (TestNG data providers, mocha loops): distinct tests.
                 pending.append(case)
