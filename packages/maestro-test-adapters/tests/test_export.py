@@ -136,6 +136,14 @@ def test_failed_write_leaves_the_previous_file_and_no_litter(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml"]
 
 
+def test_the_file_gets_the_permissions_of_a_plain_write(tmp_path: Path) -> None:
+    # The temporary file's owner-only mode used to stay on the written file.
+    plain = tmp_path / "plain.xml"
+    plain.write_text("x", encoding="utf-8")
+    written = write_junit_xml(TestRun("x"), tmp_path / "junit.xml")
+    assert written.stat().st_mode == plain.stat().st_mode
+
+
 def test_write_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         write_junit_xml(TestRun("x"), tmp_path / "nope" / "junit.xml")

@@ -105,3 +105,17 @@ def test_negative_reruns_is_a_usage_error(tmp_path: Path) -> None:
 
     assert completed.returncode == 4
     assert "--maestro-reruns must be 0 or more" in completed.stderr
+
+
+def test_a_report_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
+    # A folder gave an INTERNALERROR traceback once every test had run.
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "notes.txt").write_text("a file")
+    for report, message in [
+        ("reports", "--maestro-report reports is a directory: name a file"),
+        ("notes.txt/run.json", "--maestro-report notes.txt/run.json: notes.txt is not a folder"),
+    ]:
+        completed = _run_pytest(tmp_path, f"--maestro-report={report}", "-k", "attaches")
+
+        assert completed.returncode == 4, completed.stdout
+        assert message in completed.stderr and "INTERNALERROR" not in completed.stdout

@@ -13,6 +13,8 @@ def write_atomically(path: Path, chunks: Iterable[str]) -> None:
     """Write ``chunks`` (UTF-8) to a temporary file beside ``path``, then rename it over ``path``.
 
     A crash or an error on the way leaves ``path`` as it was and no temporary file behind.
+    The file gets the permissions a plain ``open(path, "w")`` would give it (the
+    temporary file is created readable by its owner only).
 
     >>> import tempfile
     >>> target = Path(tempfile.mkdtemp()) / "out.txt"
@@ -26,8 +28,16 @@ def write_atomically(path: Path, chunks: Iterable[str]) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
             stream.writelines(chunks)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    """The process's file mode creation mask (reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -107,7 +107,19 @@ def pytest_configure(config: pytest.Config) -> None:
     # Under pytest-xdist the controller receives every worker's reports and
     # writes the one report; workers must not write it too.
     if report and not hasattr(config, "workerinput"):
-        recorder = _Recorder(Path(report), config.getoption("maestro_framework"), config.rootpath)
+        path = Path(report)
+        # Found out now, not as an internal error once every test has run.
+        if path.is_dir():
+            raise pytest.UsageError(f"--maestro-report {report} is a directory: name a file")
+        if path.parent.exists() and not path.parent.is_dir():
+            raise pytest.UsageError(f"--maestro-report {report}: {path.parent} is not a folder")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"--maestro-report {report}: cannot create its folder: {exc.strerror or exc}"
+            ) from None
+        recorder = _Recorder(path, config.getoption("maestro_framework"), config.rootpath)
         config.stash[_RECORDER] = recorder
         config.pluginmanager.register(recorder, "maestro-test-adapters-recorder")
 
