@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from maestro_test_adapters import Status, TestRun
-from maestro_test_adapters.adapters import PlaywrightAdapter
+from maestro_test_adapters.adapters import PlaywrightAdapter, ToolNotFoundError
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +100,15 @@ def test_python_suite_with_the_playwright_fixtures(
     }
     assert by_type["image/png"].name == "check_playwright_pages.py_test_wrong_heading-attempt2.png"
     assert adapter_run.framework == "playwright"
+
+
+def test_the_python_playwright_command_is_not_taken_for_playwright_test(tmp_path: Path) -> None:
+    # pip's `playwright` (no `test` command) used to run and fail with "unknown command".
+    scripts = Path(sys.executable).parent
+    node = shutil.which("node")
+    if shutil.which("playwright", path=str(scripts)) is None or node is None:
+        pytest.skip("needs the Python playwright package and Node.js")
+    path = os.pathsep.join([str(scripts), str(Path(node).parent)])
+
+    with pytest.raises(ToolNotFoundError, match="npm install --save-dev @playwright/test"):
+        PlaywrightAdapter().run("tests", workdir=tmp_path, env={"PATH": path})

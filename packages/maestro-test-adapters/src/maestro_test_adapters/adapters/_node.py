@@ -16,7 +16,9 @@ def find_node_tool(command: str, package: str, workdir: Path, env: Mapping[str, 
     """Locate a Node.js command the way ``npx`` does, without ever downloading it.
 
     Looks for ``node_modules/.bin/<command>`` in ``workdir`` and its parents,
-    then on the ``PATH`` of ``env``.
+    then on the ``PATH`` of ``env``, passing over Python scripts of the same
+    name (the Python Playwright package installs a ``playwright`` command
+    that has no ``test``).
 
     Raises:
         ToolNotFoundError: Neither the command nor Node.js itself is installed.
@@ -30,7 +32,15 @@ def find_node_tool(command: str, package: str, workdir: Path, env: Mapping[str, 
         candidate = folder / "node_modules" / ".bin" / command
         if candidate.is_file():
             return str(candidate)
-    found = shutil.which(command, path=path)
+    found = next(
+        (
+            hit
+            for folder in path.split(os.pathsep)
+            if (hit := shutil.which(command, path=folder)) is not None
+            and not _is_python_script(hit)
+        ),
+        None,
+    )
     if found is None:
         raise ToolNotFoundError(
             command,
@@ -38,6 +48,16 @@ def find_node_tool(command: str, package: str, workdir: Path, env: Mapping[str, 
             " (or `npm ci` if the project has a package-lock.json)",
         )
     return found
+
+
+def _is_python_script(path: str) -> bool:
+    """Whether ``path`` starts with a ``#!`` line naming a Python interpreter."""
+    try:
+        with open(path, "rb") as stream:
+            first = stream.readline(256)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first
 
 
 class JestAdapter(CommandAdapter):
