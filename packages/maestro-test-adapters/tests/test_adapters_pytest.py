@@ -131,3 +131,9 @@ def test_a_missing_workdir_is_refused(tmp_path: Path) -> None:
 def test_a_timeout_must_be_positive(tmp_path: Path, timeout: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         PytestAdapter().run("tests", workdir=tmp_path, timeout=timeout)
+
+
+def test_extra_args_as_one_string_is_refused(tmp_path: Path) -> None:
+    # It used to reach pytest one character at a time ("file or directory not found: -").
+    with pytest.raises(TypeError, match=r"not the string '-x -q': use \['-x', '-q'\]"):
+        PytestAdapter().run("tests", workdir=tmp_path, extra_args="-x -q")

@@ -91,6 +91,7 @@ class Adapter(Protocol):
             ToolNotFoundError: The framework is not installed.
             AdapterError: ``workdir`` does not exist, or the command cannot start.
             ValueError: ``timeout`` is not positive.
+            TypeError: ``extra_args`` is a string, not a list of arguments.
         """
         ...
 
@@ -157,6 +158,11 @@ class CommandAdapter(ABC):
         """Run ``target`` and return the normalised run (see :class:`Adapter`)."""
         if timeout is not None and not timeout > 0:  # NaN is no timeout either
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+        if isinstance(extra_args, str):  # a str is a Sequence[str] too: one per character
+            raise TypeError(
+                f"extra_args must be a list of arguments, not the string {extra_args!r}"
+                + _split_hint(extra_args)
+            )
         cwd = Path(workdir if workdir is not None else os.getcwd()).resolve()
         if not cwd.is_dir():
             raise AdapterError(f"workdir {cwd} does not exist or is not a directory")
@@ -192,6 +198,13 @@ class CommandAdapter(ABC):
             return self.read_report(report), None
         except (ReadError, ValueError, OSError) as exc:
             return None, f"{self.framework} wrote a report that cannot be read: {exc}"
+
+
+def _split_hint(text: str) -> str:
+    try:
+        return f": use {shlex.split(text)!r}"
+    except ValueError:  # unbalanced quotes
+        return ""
 
 
 def _relativise_paths(run: TestRun, workdir: Path) -> None:
