@@ -140,6 +140,30 @@ def test_schema_rejects_what_the_reader_rejects() -> None:
 
 
 @pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 27, 10, 0),  # JUnit timestamps often carry no offset
+        datetime(2026, 11, 27, 10, 0, 5, 123456, tzinfo=UTC),
+        datetime(2026, 11, 27, 10, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
+def test_every_timestamp_written_follows_the_schema(moment: datetime) -> None:
+    run = TestRun("x", started_at=moment, suites=[TestSuite("s", started_at=moment)])
+    jsonschema.validate(json.loads(run.to_json()), json_schema())
+
+
+def test_the_schema_refuses_a_timestamp_the_reader_refuses() -> None:
+    # "format": "date-time" is only an annotation: it let any string through,
+    # and claimed RFC 3339 (an offset) that naive timestamps do not have.
+    document = json.loads(full_run().to_json())
+    document["started_at"] = "yesterday"
+    with pytest.raises(jsonschema.ValidationError, match="does not match"):
+        jsonschema.validate(document, json_schema())
+    with pytest.raises(InvalidRunError, match="not an ISO 8601 date-time"):
+        TestRun.from_dict(document)
+
+
+@pytest.mark.parametrize(
     ("change", "message"),
     [
         (lambda d: d.pop("schema"), "schema: expected 'maestro-test-run/1'"),
