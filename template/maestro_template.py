@@ -34,7 +34,10 @@ _VERSION = re.compile(
     r"((a|b|rc)(0|[1-9][0-9]*))?(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?$"
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_ENTRY_POINT_OBJECT = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
+# The entry points specification: dotted identifiers, `module` or `module:object.attr`.
+_DOTTED = r"[^\W\d]\w*(\.[^\W\d]\w*)*"
+_ENTRY_POINT_OBJECT = re.compile(rf"^{_DOTTED}(:{_DOTTED})?$")
+_ENTRY_POINT_GROUP = re.compile(r"^\w+(\.\w+)*$")
 _REQUIREMENT_START = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -235,9 +238,19 @@ def entry_points_error(value: Any) -> str:
     for group, entries in groups.items():
         if group == "console_scripts":
             return "declare the console script with the console_script question."
+        if not _ENTRY_POINT_GROUP.match(group):
+            return (
+                f"the entry-point group {group!r} is not a group name: use letters, digits "
+                "and underscores, in parts separated by dots (for example 'pytest11')."
+            )
         if not isinstance(entries, Mapping) or not entries:
             return f"the entry-point group {group!r} must map names to 'module:object'."
         for name, target in entries.items():
+            if not name or "=" in name or name != name.strip() or name.startswith("["):
+                return (
+                    f"the entry point name {name!r} in group {group!r} is not valid: it must "
+                    "be non-empty, without '=', a leading '[' or surrounding spaces."
+                )
             if not _ENTRY_POINT_OBJECT.match(str(target)):
                 return (
                     f"the entry point {group}:{name} = {target!r} is not of the form "

@@ -39,6 +39,18 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
         "is not of the form",
     ),
     ({"distribution_name": "maestro-x", "description": "   "}, "description is empty"),
+    (
+        {"distribution_name": "maestro-x", "entry_points": {"my plugins": {"p": "maestro_x"}}},
+        "is not a group name",
+    ),
+    (
+        {"distribution_name": "maestro-x", "entry_points": {"pytest11": {"a=b": "maestro_x"}}},
+        "entry point name 'a=b' in group 'pytest11' is not valid",
+    ),
+    (
+        {"distribution_name": "maestro-x", "entry_points": {"pytest11": {"p": "maestro_x:f."}}},
+        "is not of the form",
+    ),
 ]
 IDS = [f"{next(iter(a.items()))[1] if len(a) == 1 else list(a)[-1]}" for a, _ in BAD_ANSWERS]
 
