@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from maestro_test_adapters import ResultFileError, detect_format, iter_results, read_results
+from maestro_test_adapters import (
+    ResultFileError,
+    UnknownFormatError,
+    detect_format,
+    iter_results,
+    read_results,
+)
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -266,3 +272,39 @@ def test_infinite_durations_read_as_unknown_and_json_stays_strict(
         raise AssertionError(f"{constant} in the JSON")
 
     json.loads(run.to_json(), parse_constant=refuse)
+
+
+def test_messages_that_are_not_utf8_name_the_line(tmp_path: Path) -> None:
+    # The decoding error escaped as a UnicodeDecodeError traceback.
+    path = tmp_path / "messages.ndjson"
+    path.write_bytes(b'\xef\xbb\xbf{"meta": {}}\n{"source": {"data": "caf\xe9"}}\n')
+    with pytest.raises(ResultFileError, match=r"messages.ndjson:2: not UTF-8 text: invalid"):
+        read_results(path, format="cucumber-messages")
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt", "message"),
+    [
+        # LookupError and RecursionError used to escape as tracebacks.
+        (
+            b"<?xml version='1.0' encoding='klingon'?><testsuite/>",
+            None,
+            r"doc:1: not readable XML: unknown encoding: klingon",
+        ),
+        (b'{"a":' * 100_000, "cucumber-messages", r"doc:1: refused: JSON nested too deeply"),
+    ],
+)
+def test_unreadable_encodings_and_deep_nesting_are_read_errors(
+    tmp_path: Path, content: bytes, fmt: str | None, message: str
+) -> None:
+    path = tmp_path / "doc"
+    path.write_bytes(content)
+    with pytest.raises(ResultFileError, match=message):
+        read_results(path, format=fmt)
+
+
+def test_deeply_nested_json_is_not_detected_as_messages(tmp_path: Path) -> None:
+    path = tmp_path / "doc"
+    path.write_bytes(b'{"a":' * 100_000)
+    with pytest.raises(UnknownFormatError):
+        detect_format(path)

@@ -200,6 +200,8 @@ def sniff_messages(head: str) -> bool:
         envelope = json.loads(first)
     except json.JSONDecodeError:
         return len(head) >= 60000 and first.startswith('{"meta"')  # a very long first line
+    except RecursionError:  # nested too deeply to be a message
+        return False
     return isinstance(envelope, dict) and len(envelope) == 1 and set(envelope) <= _MESSAGE_TYPES
 
 
@@ -227,19 +229,25 @@ def read_messages(path: Path) -> TestRun:
     run = TestRun("cucumber")
     run_started = run_finished = 0.0
     try:
-        stream = path.open(encoding="utf-8-sig")
+        stream = path.open("rb")  # decoded line by line, so a bad byte gets its line
     except OSError as exc:
         raise ResultFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
     with stream:
-        for number, text in enumerate(stream, 1):
+        for number, raw in enumerate(stream, 1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ResultFileError(path, f"not UTF-8 text: {exc.reason}", line=number) from None
             if not text.strip():
                 continue
             try:
                 envelope = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ResultFileError(path, f"not a JSON message: {exc.msg}", line=number) from None
-            except UnicodeDecodeError as exc:  # pragma: no cover - depends on the codec
-                raise ResultFileError(path, f"not UTF-8 text: {exc.reason}", line=number) from None
+            except RecursionError:
+                raise ResultFileError(
+                    path, "refused: JSON nested too deeply", line=number
+                ) from None
             if not isinstance(envelope, dict):
                 raise ResultFileError(path, "not a Cucumber message envelope", line=number)
             if "testStepFinished" in envelope:

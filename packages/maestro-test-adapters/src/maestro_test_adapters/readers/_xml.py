@@ -145,6 +145,8 @@ def read_prolog(path: Path, stream: BinaryIO) -> tuple[str, list[bytes]]:
         raise _refused(path, exc) from None
     except ParseError as exc:
         raise _parse_error(path, exc) from None
+    except LookupError as exc:  # an encoding declared in the XML declaration Python lacks
+        raise ResultFileError(path, f"not readable XML: {exc}", line=1) from None
     raise ResultFileError(path, "empty document: no root element")
 
 
