@@ -55,3 +55,26 @@ def test_a_missing_chromedriver_says_what_to_install(tmp_path: Path) -> None:
 
     with pytest.raises(ToolNotFoundError, match="is not an executable file"):
         adapter.run("tests", workdir=tmp_path)
+
+
+def test_a_test_with_a_very_long_id_still_gets_its_artifacts(
+    served_page: str, tmp_path: Path
+) -> None:
+    # The file name was the whole node id: past 255 bytes nothing could be saved.
+    (tmp_path / "test_long.py").write_text(
+        "import os\n"
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('case', ['x'], ids=['x' * 300])\n"
+        "def test_heading(selenium_driver, case):\n"
+        "    selenium_driver.get(os.environ['MAESTRO_FIXTURE_URL'])\n"
+        "    assert case == 'y'\n"
+    )
+    run = SeleniumAdapter(artifacts_dir=tmp_path / "shots").run(
+        "test_long.py", workdir=tmp_path, env={"MAESTRO_FIXTURE_URL": served_page}, timeout=180
+    )
+
+    [failed] = run.iter_results()
+    assert failed.status is Status.FAILED
+    assert sorted(a.media_type for a in failed.attachments) == ["image/png", "text/html"]
+    assert all(Path(a.path).is_file() for a in failed.attachments)
+    assert all(len(Path(a.path).name) <= 255 for a in failed.attachments)

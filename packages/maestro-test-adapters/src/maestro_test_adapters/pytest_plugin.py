@@ -22,6 +22,7 @@ Load it with ``-p maestro_test_adapters.pytest_plugin`` (or through the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
@@ -269,8 +270,17 @@ def _failed(item: pytest.Item) -> bool:
 
 def _artifact_name(item: pytest.Item) -> str:
     name = re.sub(r"[^\w.-]+", "_", item.nodeid).strip("_")
+    if len(name.encode()) > _ARTIFACT_NAME_LIMIT:
+        # File names stop at 255 bytes, and long parameter ids pass that:
+        # the files then could not be saved. Shortened, a hash keeps it unique.
+        digest = hashlib.sha256(item.nodeid.encode()).hexdigest()[:12]
+        name = name.encode()[: _ARTIFACT_NAME_LIMIT - 13].decode(errors="ignore") + "-" + digest
     attempt = item.stash.get(_ATTEMPT, 0)
     return f"{name}-attempt{attempt + 1}" if attempt else name
+
+
+# Bytes of an artifact's base name: room for "-attemptN" and ".trace.zip" within 255.
+_ARTIFACT_NAME_LIMIT = 200
 
 
 # -- recording ---------------------------------------------------------------------
