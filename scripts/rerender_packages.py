@@ -44,12 +44,33 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.strip()
-    package_owned = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
-    names = args.packages or sorted(p.parent.name for p in ROOT.glob(f"packages/*/{ANSWERS}"))
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    package_owned = config["_skip_if_exists"]
+    questions = sorted(k for k, v in config.items() if not k.startswith("_") and "help" in v)
+    known = sorted(p.parent.name for p in ROOT.glob(f"packages/*/{ANSWERS}"))
+    names = args.packages or known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        parser.error(
+            f"no package made with copier named {', '.join(unknown)} "
+            f"(packages/<name>/{ANSWERS} is missing); choose among: {', '.join(known)}"
+        )
     overrides = {}
     for item in args.data:
-        key, _, value = item.partition("=")
-        overrides[key] = json.loads(value)
+        key, equals, value = item.partition("=")
+        if key not in questions:
+            parser.error(
+                f"--data {item}: {key!r} is not a question; choose among: {', '.join(questions)}"
+            )
+        try:
+            overrides[key] = json.loads(value) if equals else None
+        except json.JSONDecodeError:
+            overrides[key] = None
+        if overrides[key] is None:
+            parser.error(
+                f"--data {item}: the value must be JSON, a string in double quotes "
+                f"(for example --data '{key}=\"httpx>=0.27,<1\"')"
+            )
     for name in names:
         package = ROOT / "packages" / name
         answers = yaml.safe_load((package / ANSWERS).read_text())
@@ -58,15 +79,19 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("ignore")
             rendered = Path(tmp) / name
             # "." as the source records `_src_path: .`: `copier update` runs from the root.
-            run_copy(
-                ".",
-                str(rendered),
-                data=data,
-                defaults=True,
-                unsafe=True,
-                quiet=True,
-                vcs_ref=commit,
-            )
+            try:
+                run_copy(
+                    ".",
+                    str(rendered),
+                    data=data,
+                    defaults=True,
+                    unsafe=True,
+                    quiet=True,
+                    vcs_ref=commit,
+                )
+            except ValueError as error:  # copier's message names the question and the reason
+                print(f"rerender_packages: {name}: {error}", file=sys.stderr)
+                return 2
             for path in sorted(rendered.rglob("*")):
                 relative = path.relative_to(rendered).as_posix()
                 if path.is_dir() or any(fnmatch.fnmatch(relative, p) for p in package_owned):
