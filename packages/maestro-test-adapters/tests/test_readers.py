@@ -676,6 +676,14 @@ def test_broken_ndjson_names_the_line(tmp_path: Path) -> None:
         read_results(path)
 
 
+def test_messages_forced_on_other_json_is_an_error_not_an_empty_run(tmp_path: Path) -> None:
+    # A Jest report read as messages used to give 0 tests and pass.
+    report = {"numTotalTests": 1, "testResults": []}
+    path = write(tmp_path, "report.json", json.dumps(report))
+    with pytest.raises(ResultFileError, match=r"report\.json:1: not a Cucumber message envelope"):
+        read_results(path, format="cucumber-messages")
+
+
 # -- the package's own JSON, detection and errors -----------------------------------------
 
 

@@ -248,8 +248,14 @@ def read_messages(path: Path) -> TestRun:
                 raise ResultFileError(
                     path, "refused: JSON nested too deeply", line=number
                 ) from None
-            if not isinstance(envelope, dict):
-                raise ResultFileError(path, "not a Cucumber message envelope", line=number)
+            # An envelope holds exactly one message: other JSON is another format,
+            # not a run in which nothing happened.
+            if not isinstance(envelope, dict) or len(envelope) != 1:
+                raise ResultFileError(
+                    path,
+                    "not a Cucumber message envelope (an object holding one message)",
+                    line=number,
+                )
             if "testStepFinished" in envelope:
                 message = as_dict(envelope["testStepFinished"])
                 execution = started.get(str(message.get("testCaseStartedId")))
