@@ -107,3 +107,22 @@ def test_the_console_entry_point(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "4 failed" in done.stdout
     assert "corrupt-xml.xml:11" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_pipe_is_read_when_its_format_is_named(tmp_path: Path) -> None:
+    # Detection ate the piped content and the reader then called the file malformed.
+    def parse(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "maestro_test_adapters", "parse", *args, "/dev/stdin"],
+            input=FAILING.read_text(encoding="utf-8"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    detected = parse()
+    assert detected.returncode == 2
+    assert "/dev/stdin: is a pipe, which can be read only once: name its format" in detected.stderr
+    named = parse("--format", "junit")
+    assert named.returncode == 1 and "4 failed" in named.stdout, named.stderr

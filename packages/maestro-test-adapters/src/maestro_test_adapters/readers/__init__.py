@@ -23,7 +23,9 @@ entity expansion and external entities) and report broken files with
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -187,6 +189,20 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     raise UnknownFormatError(_REGISTRY, path=path, detail=detail)
 
 
+def _detect_once_readable(path: Path) -> str:
+    """Detect the format of a file that is then read again from its start."""
+    # A pipe (`<(command)`, a piped /dev/stdin) gives its content once: detection
+    # would eat it and the reader would report an empty, "malformed" document.
+    with contextlib.suppress(OSError):
+        if stat.S_ISFIFO(path.stat().st_mode):
+            raise ResultFileError(
+                path,
+                "is a pipe, which can be read only once: name its format"
+                " (format=NAME, --format NAME) or save it to a file first",
+            )
+    return detect_format(path)
+
+
 def read_results(path: str | os.PathLike[str], format: str | None = None) -> TestRun:
     """Read one result file into a :class:`~maestro_test_adapters.TestRun`.
 
@@ -200,7 +216,7 @@ def read_results(path: str | os.PathLike[str], format: str | None = None) -> Tes
             the message names the file and, when known, the line.
     """
     path = Path(path)
-    fmt = get_format(format if format is not None else detect_format(path))
+    fmt = get_format(format if format is not None else _detect_once_readable(path))
     return fmt.read(path)
 
 
@@ -219,7 +235,7 @@ def iter_results(path: str | os.PathLike[str], format: str | None = None) -> Ite
             pairs were yielded (a truncated file is noticed at its end).
     """
     path = Path(path)
-    fmt = get_format(format if format is not None else detect_format(path))
+    fmt = get_format(format if format is not None else _detect_once_readable(path))
     if fmt.stream is not None:
         yield from fmt.stream(path)
         return
