@@ -25,12 +25,14 @@ def journal_path(report: Path) -> Path:
 def read_journal(report: Path, framework: str) -> TestRun | None:
     """Read the journal of ``report``; ``None`` when there is none or it is empty.
 
-    A last line cut short by the crash is ignored.
+    A last line cut short by the crash is ignored, even when the cut split a character.
     """
     try:
-        lines = journal_path(report).read_text(encoding="utf-8").splitlines()
+        raw = journal_path(report).read_bytes()
     except OSError:
         return None
+    # Only the cut line can hold a broken character: replaced, it fails as JSON below.
+    lines = raw.decode("utf-8", "replace").splitlines()
     suites: dict[str, TestSuite] = {}
     for line in lines:
         try:
