@@ -320,6 +320,32 @@ def jest_report(root: Path) -> dict[str, object]:
     }
 
 
+def test_trx_data_driven_rows_are_the_tests(tmp_path: Path) -> None:
+    # The data-driven result was counted as one more test (and one more failure).
+    trx = """<TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010"><Results>
+<UnitTestResult testId="t1" testName="AddTest" outcome="Failed" resultType="DataDrivenTest">
+  <InnerResults>
+    <UnitTestResult testId="t1" testName="AddTest (1,2)" duration="00:00:00.1" outcome="Passed"/>
+    <UnitTestResult testId="t1" testName="AddTest (2,2)" duration="00:00:00.2" outcome="Failed">
+      <Output><ErrorInfo><Message>expected 4</Message></ErrorInfo></Output>
+    </UnitTestResult>
+  </InnerResults>
+  <Output><ErrorInfo><Message>1 of 2 rows failed</Message></ErrorInfo></Output>
+</UnitTestResult>
+<UnitTestResult testId="t2" testName="SubTest" outcome="Passed"/>
+</Results><TestDefinitions>
+<UnitTest id="t1"><TestMethod className="Calc.Tests" name="AddTest"/></UnitTest>
+<UnitTest id="t2"><TestMethod className="Calc.Tests" name="SubTest"/></UnitTest>
+</TestDefinitions></TestRun>"""
+    run = read_results(write(tmp_path, "dd.trx", trx))
+    assert [(r.test_id, r.status, r.message) for r in run.iter_results()] == [
+        ("Calc.Tests::AddTest (1,2)", Status.PASSED, None),
+        ("Calc.Tests::AddTest (2,2)", Status.FAILED, "expected 4"),
+        ("Calc.Tests::SubTest", Status.PASSED, None),
+    ]
+    assert run.suites[0].duration == pytest.approx(0.3)
+
+
 def test_jest_json(tmp_path: Path) -> None:
     path = write(tmp_path, "report.json", json.dumps(jest_report(tmp_path)))
     assert detect_format(path) == "jest"

@@ -2,7 +2,9 @@
 
 Results come before the test definitions that name their classes, so a TRX
 file is read whole (TRX files stay small: one per test assembly). Suites are
-the test classes.
+the test classes. The data rows of an MSTest data-driven test
+(``<InnerResults>``) are the tests; the result holding them, which only sums
+them up, is not counted again.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ class _TrxTarget:
         self.storage: str | None = None
         self.text = TextCapture()
         self.files: list[Attachment] = []
+        # MSTest data-driven tests hold their data rows in <InnerResults>: the
+        # enclosing results (with their files) while a row is read, and the
+        # data-driven results themselves, which only sum up their rows.
+        self.outer: list[tuple[TestResult, list[Attachment]]] = []
+        self.summaries: set[int] = set()  # id() of those results
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         tag = tag.rpartition("}")[2]
@@ -79,6 +86,9 @@ class _TrxTarget:
                 raise ResultFileError(self.path, f"root element <{tag}> is not a TRX <TestRun>")
             self.root_seen = True
         elif tag == "UnitTestResult":
+            if self.case is not None:  # a data row inside its data-driven test
+                self.outer.append((self.case, self.files))
+                self.summaries.add(id(self.case))
             outcome = (attrib.get("outcome") or "").lower()
             self.case = TestResult(
                 "",
@@ -125,6 +135,8 @@ class _TrxTarget:
             if self.case is not None and self.files:
                 self.case.attachments = tuple(self.files)
             self.case = None
+            if self.outer:  # back to the data-driven test around this row
+                self.case, self.files = self.outer.pop()
         elif tag == "UnitTest":
             self.test_id = None
 
@@ -132,6 +144,8 @@ class _TrxTarget:
         """Join results with their definitions and group them by test class."""
         suites: dict[str, TestSuite] = {}
         for test_id, result in self.results:
+            if id(result) in self.summaries:  # its rows are the tests, as the counters say
+                continue
             classname, storage = self.classes.get(test_id, ("", None))
             result.classname = classname or None
             result.file = storage
