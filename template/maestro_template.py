@@ -22,6 +22,7 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment
 from jinja2.exceptions import UndefinedError
@@ -112,6 +113,31 @@ def email_error(value: Any) -> str:
     """Explain what is wrong with an e-mail address, or return ``""``."""
     if not _EMAIL.match(str(value)):
         return f"the e-mail address {value!r} is not valid (for example 'team@example.org')."
+    return ""
+
+
+def url_error(value: Any) -> str:
+    """Explain why an answer is not an absolute http(s) URL, or return ``""``."""
+    text = str(value)
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or re.search(r"[\s\"<>]", text):
+        return (
+            f"{text!r} is not an absolute http(s) URL (for example "
+            "'https://git.maestro.example/platform/maestro-package-factory')."
+        )
+    return ""
+
+
+def author_name_error(value: Any) -> str:
+    """Explain why an author name cannot go into the core metadata, or return ``""``."""
+    text = str(value)
+    if not text.strip():
+        return "the author name is empty; give the owning team or person."
+    if re.search(r"[,<>@\n\r]", text):
+        return (
+            f"the author name {text!r} contains ',', '<', '>', '@' or a line break, which "
+            "the core metadata would split into other authors or addresses."
+        )
     return ""
 
 
@@ -295,12 +321,16 @@ _CHECKS = {
     "distribution_name": distribution_name_error,
     "import_name": import_name_error,
     "description": one_line_error,
+    "author_name": author_name_error,
     "author_email": email_error,
     "initial_version": version_error,
     "dependencies": dependencies_error,
     "extras": extras_error,
     "console_script": console_script_error,
     "entry_points": entry_points_error,
+    "index_url": url_error,
+    "docs_url": url_error,
+    "repository_url": url_error,
 }
 
 
@@ -404,6 +434,8 @@ class MaestroExtension(Extension):
                 "import_name_error": import_name_error,
                 "version_error": version_error,
                 "email_error": email_error,
+                "url_error": url_error,
+                "author_name_error": author_name_error,
                 "one_line_error": one_line_error,
                 "dependencies_error": dependencies_error,
                 "extras_error": extras_error,

@@ -51,6 +51,14 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str]] = [
         {"distribution_name": "maestro-x", "entry_points": {"pytest11": {"p": "maestro_x:f."}}},
         "is not of the form",
     ),
+    ({"distribution_name": "maestro-x", "repository_url": ""}, "is not an absolute http(s) URL"),
+    ({"distribution_name": "maestro-x", "docs_url": "docs.example"}, "not an absolute http(s) URL"),
+    (
+        {"distribution_name": "maestro-x", "index_url": "https://a b/"},
+        "not an absolute http(s) URL",
+    ),
+    ({"distribution_name": "maestro-x", "author_name": "Ann, Bob <b@x.org>"}, "core metadata"),
+    ({"distribution_name": "maestro-x", "author_name": " "}, "the author name is empty"),
 ]
 IDS = [f"{next(iter(a.items()))[1] if len(a) == 1 else list(a)[-1]}" for a, _ in BAD_ANSWERS]
 
