@@ -366,6 +366,33 @@ def test_jest_json(tmp_path: Path) -> None:
     assert crashed.status is Status.ERROR and "Cannot find module" in (crashed.traceback or "")
 
 
+def test_jest_file_failed_by_its_after_all_hook_is_an_error(tmp_path: Path) -> None:
+    # As Jest 29 writes it: the test passed, the file failed. It used to read as all green.
+    message = (
+        "\n\n  \u25cf Test suite failed to run\n\n    cleanup broke\n\n      at hook.test.js:2"
+    )
+    report = {
+        "numTotalTests": 1,
+        "numFailedTestSuites": 1,
+        "success": False,
+        "testResults": [
+            {
+                "name": str(tmp_path / "hook.test.js"),
+                "status": "failed",
+                "message": message,
+                "assertionResults": [{"ancestorTitles": ["d"], "title": "ok", "status": "passed"}],
+            }
+        ],
+    }
+    run = read_results(write(tmp_path, "report.json", json.dumps(report)))
+    passed, failed_file = run.iter_results()
+    assert passed.status is Status.PASSED
+    assert failed_file.test_id == "hook.test.js::Test suite failed to run"
+    assert failed_file.status is Status.ERROR and failed_file.message == "cleanup broke"
+    assert "cleanup broke" in (failed_file.traceback or "")
+    assert not run.totals.ok
+
+
 # -- pytest-json-report ------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 One suite per test file, named by its path relative to the report's folder.
 A file that failed to run (syntax error, missing module) has no assertion
 results: it becomes one ``error`` result carrying Jest's message, as
-jest-junit reports it. ``retryTimes`` retries
+jest-junit reports it; so does a file whose tests passed but whose
+``afterAll`` hook threw (Jest fails the file). ``retryTimes`` retries
 (``invocations`` > 1, with ``retryReasons`` when Jest logged them) become attempts.
 """
 
@@ -91,14 +92,17 @@ def read(path: Path) -> TestRun:
         failure = clean_text(
             as_str(file_result.get("message")) or as_str(file_result.get("failureMessage"))
         )
-        if not suite.tests and failure:
+        # Jest fails the file with this message and no failing test when it
+        # could not run it, and when a hook (afterAll) threw after the tests:
+        # with failing tests it only repeats their messages.
+        if failure and not any(test.status.is_failure for test in suite.tests):
             suite.tests.append(
                 TestResult(
                     f"{shown}::Test suite failed to run",
                     "Test suite failed to run",
                     Status.ERROR,
                     file=shown or None,
-                    message=first_line(failure),
+                    message=_suite_failure_message(failure),
                     traceback=failure,
                 )
             )
@@ -106,6 +110,19 @@ def read(path: Path) -> TestRun:
     if started is not None and last_end:
         run.duration = max(last_end / 1000 - started.timestamp(), 0.0)
     return run
+
+
+def _suite_failure_message(failure: str) -> str | None:
+    """The first line saying what went wrong, past Jest's "Test suite failed to run" header.
+
+    >>> _suite_failure_message("\\n  \u25cf Test suite failed to run\\n\\n    cleanup broke\\n")
+    'cleanup broke'
+    """
+    lines = (line.strip() for line in failure.splitlines())
+    header = "Test suite failed to run"
+    return next((line for line in lines if line and line.lstrip("\u25cf ") != header), None) or (
+        first_line(failure)
+    )
 
 
 def _relative(file_name: str, root: str) -> str:
