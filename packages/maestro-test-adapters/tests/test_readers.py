@@ -476,6 +476,25 @@ def test_pytest_json_reruns_without_a_final_entry_keep_the_test(tmp_path: Path) 
     assert run.totals.total == 2
 
 
+@pytest.mark.parametrize(("exitcode", "errors"), [(0, 0), (1, 0), (5, 0), (2, 1), (3, 1)])
+def test_pytest_json_interrupted_session_is_not_green(
+    tmp_path: Path, exitcode: int, errors: int
+) -> None:
+    # Ctrl-C (2) or an internal error (3) after some tests passed used to read as all green.
+    report = {
+        "created": 1_780_000_010.0,
+        "exitcode": exitcode,
+        "root": "/src",
+        "tests": [{"nodeid": "tests/test_a.py::test_ok", "outcome": "passed"}],
+    }
+    run = read_results(write(tmp_path, ".report.json", json.dumps(report)))
+    assert run.totals.error == errors
+    if errors:
+        broken = run.suites[-1].tests[0]
+        assert broken.test_id == "pytest::<run>" and broken.message is not None
+        assert broken.message.startswith(f"pytest exited with code {exitcode} (")
+
+
 # -- Playwright JSON --------------------------------------------------------------------
 
 

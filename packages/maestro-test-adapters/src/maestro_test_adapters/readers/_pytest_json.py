@@ -1,6 +1,8 @@
 """pytest-json-report output (``pytest --json-report``).
 
-One suite per test file. Collection errors become ``error`` results.
+One suite per test file. Collection errors become ``error`` results, and so
+does a session that pytest reports as interrupted or broken (exit code 2, 3
+or 4) without a failing test: ``pytest::<run>``, as the adapters name it.
 Consecutive entries of the same node id whose earlier outcome is ``rerun``
 (pytest-rerunfailures) become attempts.
 """
@@ -33,6 +35,8 @@ _STATUSES: Final = {
     "rerun": Status.FAILED,
 }
 _STAGES: Final = ("setup", "call", "teardown")
+#: pytest's exit codes for a session that did not run its tests through.
+_BROKEN_EXIT_CODES: Final = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
 
 def sniff(head: str) -> bool:
@@ -104,6 +108,24 @@ def read(path: Path) -> TestRun:
     flush_reruns()
     for suite in run.suites:
         suite.duration = sum(result.duration for result in suite.tests)
+    exitcode = as_int(data.get("exitcode"))
+    if exitcode in _BROKEN_EXIT_CODES and run.totals.ok:
+        # An interrupted or broken session lists only the tests that ran: green
+        # as they may be, the run is not.
+        run.suites.append(
+            TestSuite(
+                "pytest",
+                [
+                    TestResult(
+                        "pytest::<run>",
+                        "pytest run",
+                        Status.ERROR,
+                        message=f"pytest exited with code {exitcode}"
+                        f" ({_BROKEN_EXIT_CODES[exitcode]})",
+                    )
+                ],
+            )
+        )
     return run
 
 
