@@ -80,3 +80,19 @@ def test_a_comma_inside_a_requirements_extras_does_not_split_it(tmp_path: Path) 
             "orjson[a, b]>=3; python_version < '3.14'",
             "ujson>=5",
         ]
+
+
+def test_long_names_keep_the_generated_code_ruff_clean(tmp_path: Path) -> None:
+    name = "maestro-distributed-tracing-exporters-otlp-grpc"
+    package = render_copier(
+        {"distribution_name": name, "console_script": f"{name}-cli", "extras": {"x": ["a>=1"]}},
+        tmp_path / "package",
+    )
+    config = ["--no-cache", "--config", str(package / "pyproject.toml")]
+    for command in (["check"], ["format", "--check", "--diff"]):
+        result = subprocess.run(
+            [RUFF, *command, *config, str(package / "src"), str(package / "tests")],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

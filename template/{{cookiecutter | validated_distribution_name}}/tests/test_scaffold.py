@@ -5,25 +5,25 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-import {{ cookiecutter.import_name }}
+import {{ cookiecutter.import_name }} as package
 
 DISTRIBUTION = "{{ cookiecutter.distribution_name }}"
 EXTRAS = {{ (cookiecutter.extras | as_mapping).keys() | list | tojson }}
 
 
 def test_version_comes_from_the_installed_metadata() -> None:
-    assert {{ cookiecutter.import_name }}.__version__ == importlib.metadata.version(DISTRIBUTION)
+    assert package.__version__ == importlib.metadata.version(DISTRIBUTION)
 
 
 def test_package_is_marked_as_typed() -> None:
-    package_dir = Path({{ cookiecutter.import_name }}.__file__).parent
+    package_dir = Path(package.__file__).parent
     assert (package_dir / "py.typed").is_file()
 
 
 def test_public_names_exist() -> None:
-    exported = {{ cookiecutter.import_name }}.__all__
+    exported = package.__all__
     assert "__version__" in exported
-    missing = [name for name in exported if not hasattr({{ cookiecutter.import_name }}, name)]
+    missing = [name for name in exported if not hasattr(package, name)]
     assert missing == []
 
 
