@@ -119,3 +119,28 @@ def test_a_report_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -
 
         assert completed.returncode == 4, completed.stdout
         assert message in completed.stderr and "INTERNALERROR" not in completed.stdout
+
+
+def test_an_interrupted_session_is_not_green(tmp_path: Path) -> None:
+    # The interrupted test was reported as passed (its setup was), the run as green.
+    (tmp_path / "test_stop.py").write_text(
+        "def test_a():\n    pass\n\n"
+        "def test_b():\n    raise KeyboardInterrupt\n\n"
+        "def test_c():\n    pass\n"
+    )
+    report = tmp_path / "run.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "maestro_test_adapters.pytest_plugin"]
+        + [f"--maestro-report={report}", "test_stop.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert completed.returncode == 2, completed.stdout
+    run = TestRun.from_json(report.read_text())
+    assert [(r.name, r.status, r.message) for r in run.iter_results()] == [
+        ("test_a", Status.PASSED, None),
+        ("test_b", Status.ERROR, "did not finish: the session was interrupted"),
+    ]

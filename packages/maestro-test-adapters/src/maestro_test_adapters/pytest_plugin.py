@@ -31,7 +31,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
@@ -315,6 +315,7 @@ class _Recorder:
         self.tests: dict[str, _TestRecord] = {}
         self.pending: dict[str, list[Attachment]] = {}
         self.journal: TextIO | None = None
+        self.finished: set[str] = set()  # node ids whose every phase was reported
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Record a module that failed to import as an ``error`` result."""
@@ -327,13 +328,14 @@ class _Recorder:
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         """Journal the test as soon as all its attempts are over."""
+        self.finished.add(nodeid)
         record = self.tests.get(nodeid)
         if record is not None:
             self._journal(self._finish(record))
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
         """Write the report."""
-        self.write()
+        self.write(int(exitstatus))
 
     def attach(self, nodeid: str, attachment: Attachment) -> None:
         self.pending.setdefault(nodeid, []).append(attachment)
@@ -398,15 +400,21 @@ class _Recorder:
         self.journal.write(entry.to_json() + "\n")
         self.journal.flush()
 
-    def build(self) -> TestRun:
+    def build(self, exitstatus: int = 0) -> TestRun:
+        broken = _BROKEN_EXIT_CODES.get(exitstatus)
         suites: dict[str, TestSuite] = {}
         for record in self.tests.values():
             result = self._finish(record)
+            if broken and result.test_id not in self.finished and result.status is Status.PASSED:
+                # Stopped in the middle (Ctrl-C, KeyboardInterrupt): its setup
+                # passed, but it did not.
+                result.status = Status.ERROR
+                result.message = f"did not finish: the session was {broken}"
             file = _suite_of(result)
             suite = suites.setdefault(file, TestSuite(file, file=file))
             suite.tests.append(result)
             suite.duration += result.duration + sum(a.duration for a in result.attempts)
-        return TestRun(
+        run = TestRun(
             framework=self.framework,
             started_at=self.started_at,
             duration=time.perf_counter() - self.start,
@@ -418,14 +426,31 @@ class _Recorder:
             },
             suites=list(suites.values()),
         )
+        if broken and run.totals.ok:  # the tests that ran are green; the session is not
+            message = f"pytest exited with code {exitstatus} ({broken})"
+            run.suites.append(
+                TestSuite(
+                    "pytest",
+                    [TestResult("pytest::<run>", "pytest run", Status.ERROR, message=message)],
+                )
+            )
+        return run
 
-    def write(self) -> None:
-        text = self.build().to_json(indent=1)
+    def write(self, exitstatus: int = 0) -> None:
+        text = self.build(exitstatus).to_json(indent=1)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(self.path, [text])
         if self.journal is not None:  # the report has everything now
             self.journal.close()
             journal_path(self.path).unlink(missing_ok=True)
+
+
+#: pytest's exit codes for a session stopped while running its tests. (A
+#: usage error stops it before any test: the adapters quote pytest's words.)
+_BROKEN_EXIT_CODES: Final[dict[int, str]] = {
+    pytest.ExitCode.INTERRUPTED: "interrupted",
+    pytest.ExitCode.INTERNAL_ERROR: "stopped by an internal error",
+}
 
 
 def _suite_of(result: TestResult) -> str:
