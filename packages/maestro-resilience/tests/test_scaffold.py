@@ -5,25 +5,25 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-import maestro_resilience
+import maestro_resilience as package
 
 DISTRIBUTION = "maestro-resilience"
 EXTRAS = []
 
 
 def test_version_comes_from_the_installed_metadata() -> None:
-    assert maestro_resilience.__version__ == importlib.metadata.version(DISTRIBUTION)
+    assert package.__version__ == importlib.metadata.version(DISTRIBUTION)
 
 
 def test_package_is_marked_as_typed() -> None:
-    package_dir = Path(maestro_resilience.__file__).parent
+    package_dir = Path(package.__file__).parent
     assert (package_dir / "py.typed").is_file()
 
 
 def test_public_names_exist() -> None:
-    exported = maestro_resilience.__all__
+    exported = package.__all__
     assert "__version__" in exported
-    missing = [name for name in exported if not hasattr(maestro_resilience, name)]
+    missing = [name for name in exported if not hasattr(package, name)]
     assert missing == []
 
 
