@@ -742,6 +742,33 @@ def test_cucumber_messages_with_retry(tmp_path: Path) -> None:
     assert result.attempts[0].attachments[0].content == "aGk="
 
 
+def test_cucumber_messages_of_a_run_that_stopped_are_not_green(tmp_path: Path) -> None:
+    # A scenario cut off by a crash vanished, and a failed run with no failed
+    # scenario (a BeforeAll hook threw) read as passed.
+    def ndjson(*envelopes: object) -> str:
+        return "".join(json.dumps(envelope) + "\n" for envelope in envelopes)
+
+    head = [
+        {"meta": {"implementation": {"name": "cucumber-js"}}},
+        {"pickle": {"id": "p1", "uri": "a.feature", "name": "cut off", "astNodeIds": []}},
+        {"testCase": {"id": "tc1", "pickleId": "p1"}},
+        {"testRunStarted": {"timestamp": {"seconds": 10}}},
+        {"testCaseStarted": {"id": "c1", "testCaseId": "tc1", "timestamp": {"seconds": 11}}},
+    ]
+    cut = read_results(write(tmp_path, "cut.ndjson", ndjson(*head)))
+    [result] = cut.iter_results()
+    assert (result.test_id, result.status) == ("a.feature::cut off", Status.ERROR)
+    assert result.message == "did not finish: the run stopped during it"
+
+    hook = {"exception": {"type": "Error", "message": "db down\n    at hooks.js:2"}}
+    failed = ndjson(
+        head[0], {"testRunFinished": {"success": False, "timestamp": {"seconds": 12}, **hook}}
+    )
+    [run_error] = read_results(write(tmp_path, "failed.ndjson", failed)).iter_results()
+    assert (run_error.test_id, run_error.status) == ("cucumber-js::<run>", Status.ERROR)
+    assert run_error.message == "db down"
+
+
 def test_broken_ndjson_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "m.ndjson", '{"meta": {}}\n{"source": {}}\n{"pickle": \n')
     with pytest.raises(ResultFileError, match=r"m\.ndjson:3: not a JSON message"):

@@ -7,7 +7,10 @@ Step statuses combine worst first: ``failed`` > ``ambiguous`` > ``undefined``
 become ``error`` (the scenario cannot run as written), ``pending`` and
 ``skipped`` become ``skipped``. Cucumber-JVM backgrounds count towards the
 scenario after them. In messages, attempts announced with ``willBeRetried``
-become attempts of the final one.
+become attempts of the final one; a scenario started but never finished
+(the run stopped) is an ``error``, and so is a failed run
+(``testRunFinished`` without ``success``, a ``BeforeAll`` hook that threw)
+in which no scenario failed: ``<implementation>::<run>``.
 """
 
 from __future__ import annotations
@@ -216,6 +219,7 @@ class _Started:
     started: float
     outcome: _Outcome = field(default_factory=_Outcome)
     traceback: str | None = None
+    unfinished: bool = False  # no testCaseFinished: the run stopped during it
 
 
 def read_messages(path: Path) -> TestRun:
@@ -228,6 +232,7 @@ def read_messages(path: Path) -> TestRun:
     finished: dict[str, list[_Started]] = {}  # pickle id -> executions, in order
     run = TestRun("cucumber")
     run_started = run_finished = 0.0
+    run_failure: str | None = None
     try:
         stream = path.open("rb")  # decoded line by line, so a bad byte gets its line
     except OSError as exc:
@@ -296,12 +301,25 @@ def read_messages(path: Path) -> TestRun:
             elif "testRunStarted" in envelope:
                 run_started = _timestamp(as_dict(envelope["testRunStarted"]).get("timestamp"))
             elif "testRunFinished" in envelope:
-                run_finished = _timestamp(as_dict(envelope["testRunFinished"]).get("timestamp"))
+                message = as_dict(envelope["testRunFinished"])
+                run_finished = _timestamp(message.get("timestamp"))
+                if message.get("success") is False:  # e.g. a BeforeAll hook failed
+                    run_failure = (
+                        clean_text(
+                            as_str(message.get("message"))
+                            or as_str(as_dict(message.get("exception")).get("message"))
+                        )
+                        or "the test run failed"
+                    )
             elif "meta" in envelope:
                 _environment(as_dict(envelope["meta"]), run)
     run.started_at = epoch_seconds(run_started)
     if run.started_at is not None:
         run.duration = max(run_finished - run_started, 0.0)
+    for execution in started.values():  # the run stopped in the middle of these
+        execution.unfinished = True
+        pickle_id = cases.get(execution.test_case_id, execution.test_case_id)
+        finished.setdefault(pickle_id, []).append(execution)
     suites: dict[str, TestSuite] = {}
     for pickle_id, executions in finished.items():
         pickle = pickles.get(pickle_id, {})
@@ -313,6 +331,21 @@ def read_messages(path: Path) -> TestRun:
         suite.tests.append(_pickle_result(pickle, uri, executions, lines))
     for suite in run.suites:
         suite.duration = sum(result.duration for result in suite.tests)
+    if run_failure is not None and run.totals.ok:
+        run.suites.append(
+            TestSuite(
+                run.framework,
+                [
+                    TestResult(
+                        f"{run.framework}::<run>",
+                        f"{run.framework} run",
+                        Status.ERROR,
+                        message=first_line(run_failure),
+                        traceback=run_failure,
+                    )
+                ],
+            )
+        )
     return run
 
 
@@ -385,15 +418,18 @@ def _pickle_result(
     )
     final = executions[-1]
     tags = [as_str(as_dict(tag).get("name")) for tag in as_list(pickle.get("tags"))]
+    status, message = final.outcome.model_status(), final.outcome.short_message()
+    if final.unfinished and not status.is_failure:
+        status, message = Status.ERROR, "did not finish: the run stopped during it"
     return TestResult(
         f"{uri}:{line}::{name}" if line is not None else f"{uri}::{name}",
         name,
-        final.outcome.model_status(),
+        status,
         final.outcome.duration,
         None,
         uri or None,
         line,
-        final.outcome.short_message(),
+        message,
         final.traceback,
         attempts=attempts,
         attachments=tuple(final.outcome.attachments),
