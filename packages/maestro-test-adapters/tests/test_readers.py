@@ -649,6 +649,41 @@ def test_behave_cucumber_json(tmp_path: Path) -> None:
     assert (undefined.status, undefined.message) == (Status.ERROR, "a step is undefined")
 
 
+def test_behave_errors_and_hook_errors_are_errors(tmp_path: Path) -> None:
+    # As behave 1.3 writes them: an exception in a step is status "error" (with no
+    # message), one in before_scenario leaves the steps without a result and the
+    # scenario "hook_error". Both used to read as skipped, the run as green.
+    def scenario(name: str, status: str, step: dict[str, object]) -> dict[str, object]:
+        return {
+            "type": "scenario",
+            "keyword": "Scenario",
+            "name": name,
+            "tags": [],
+            "location": f"features/a.feature:{len(name)}",
+            "status": status,
+            "steps": [{"keyword": "Given", "name": "ok", **step}],
+        }
+
+    report = [
+        {
+            "keyword": "Feature",
+            "name": "A",
+            "location": "features/a.feature:1",
+            "status": "error",
+            "elements": [
+                scenario("raises", "error", {"result": {"status": "error", "duration": 0.1}}),
+                scenario("hooked", "hook_error", {}),
+            ],
+        }
+    ]
+    run = read_results(write(tmp_path, "behave.json", json.dumps(report)))
+    assert run.framework == "behave"
+    assert [(r.name, r.status, r.message) for r in run.iter_results()] == [
+        ("raises", Status.ERROR, "a step raised an error"),
+        ("hooked", Status.ERROR, "a hook raised an error"),
+    ]
+
+
 def test_cucumber_messages_with_retry(tmp_path: Path) -> None:
     envelopes = [
         {

@@ -2,10 +2,11 @@
 and Cucumber messages NDJSON (``--format message``).
 
 A scenario (one example row of an outline) is a test, a feature is a suite.
-Step statuses combine worst first: ``failed`` > ``ambiguous`` > ``undefined``
-> ``pending`` > ``skipped`` > ``passed``; ``ambiguous`` and ``undefined``
-become ``error`` (the scenario cannot run as written), ``pending`` and
-``skipped`` become ``skipped``. Cucumber-JVM backgrounds count towards the
+Step statuses combine worst first: ``failed`` > behave's ``error``,
+``hook_error`` and ``cleanup_error`` > ``ambiguous`` > ``undefined`` >
+``pending`` > ``skipped`` > ``passed``; behave's errors, ``ambiguous`` and
+``undefined`` become ``error`` (the scenario cannot run as written),
+``pending`` and ``skipped`` become ``skipped``. Cucumber-JVM backgrounds count towards the
 scenario after them. In messages, attempts announced with ``willBeRetried``
 become attempts of the final one; a scenario started but never finished
 (the run stopped) is an ``error``, and so is a failed run
@@ -37,6 +38,10 @@ from maestro_test_adapters.readers._base import (
 
 _WORST_FIRST: Final = (
     "failed",
+    # behave 1.3 and later: an unexpected exception in a step, in a hook, in a cleanup
+    "error",
+    "hook_error",
+    "cleanup_error",
     "ambiguous",
     "undefined",
     "pending",
@@ -47,6 +52,9 @@ _WORST_FIRST: Final = (
 _RANK: Final = {status: rank for rank, status in enumerate(reversed(_WORST_FIRST))}
 _MODEL: Final = {
     "failed": Status.FAILED,
+    "error": Status.ERROR,
+    "hook_error": Status.ERROR,
+    "cleanup_error": Status.ERROR,
     "ambiguous": Status.ERROR,
     "undefined": Status.ERROR,
     "pending": Status.SKIPPED,
@@ -96,7 +104,15 @@ class _Outcome:
             return first_line(self.message)
         if self.status in ("undefined", "pending", "ambiguous"):
             return f"a step is {self.status}"
-        return None
+        return _UNEXPLAINED.get(self.status)
+
+
+# behave writes no message for these.
+_UNEXPLAINED: Final = {
+    "error": "a step raised an error",
+    "hook_error": "a hook raised an error",
+    "cleanup_error": "a cleanup raised an error",
+}
 
 
 # -- Cucumber JSON -------------------------------------------------------------------
@@ -128,6 +144,10 @@ def read_json(path: Path) -> TestRun:
                 _add_step(outcome, as_dict(hook))
             for step in as_list(element.get("steps")):
                 _add_step(outcome, as_dict(step))
+            # behave: a hook that failed leaves its steps without a result, and
+            # the scenario's own status ("hook_error") is all that tells.
+            if element.get("status") in _UNEXPLAINED:
+                outcome.add(element["status"], None)
             if element.get("type") == "background" or element.get("keyword") == "Background":
                 background = outcome
                 continue
