@@ -187,6 +187,25 @@ def test_ci_runs_the_workflow_checks_whenever_something_they_read_changes(
     )
 
 
+def test_ci_runs_the_template_tests_whenever_something_they_read_changes(
+    repository_files: Any,
+) -> None:
+    changes = repository_files.load()["ci.yml"]["jobs"]["changes"]
+    (paths,) = [step for step in changes["steps"] if step.get("id") == "paths"]
+    watched = set(yaml.safe_load(paths["with"]["filters"])["template"])
+    # the drift check re-renders every package's template-owned files; the script tests run
+    # scripts/; the generated packages are built with the factory in the locked environment
+    assert {
+        "copier.yml",
+        "template/**",
+        "tests/template/**",
+        "packages/**",
+        "scripts/**",
+        "tools/factory/**",
+        "uv.lock",
+    } <= watched
+
+
 def test_ci_runs_the_docs_tests_when_the_root_readme_changes(repository_files: Any) -> None:
     changes = repository_files.load()["ci.yml"]["jobs"]["changes"]
     (paths,) = [step for step in changes["steps"] if step.get("id") == "paths"]
