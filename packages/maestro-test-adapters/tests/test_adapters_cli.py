@@ -25,7 +25,7 @@ def test_all_passed_exits_0(python_suites: Path, capsys: pytest.CaptureFixture[s
     )
 
     assert code == 0
-    assert capsys.readouterr().out.startswith("pytest: 1 tests (1 passed) in ")
+    assert capsys.readouterr().out.startswith("pytest: 1 test (1 passed) in ")
 
 
 def test_failures_exit_1_and_are_listed(
@@ -147,7 +147,7 @@ def test_output_that_cannot_be_written_still_shows_the_results(
 
     assert code == 2
     printed = capsys.readouterr()
-    assert printed.out.startswith("pytest: 1 tests (1 passed)")
+    assert printed.out.startswith("pytest: 1 test (1 passed)")
     assert f"cannot write {tmp_path}: Is a directory" in printed.err
 
 

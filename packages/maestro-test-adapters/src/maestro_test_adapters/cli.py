@@ -137,13 +137,16 @@ def describe_totals(source: str, totals: Totals, duration: float) -> str:
 
     >>> describe_totals("jest", Totals(total=3, passed=2, failed=1), 1.5)
     'jest: 3 tests (2 passed, 1 failed) in 1.50 s'
+    >>> describe_totals("pytest", Totals(total=1, passed=1), 0.25)
+    'pytest: 1 test (1 passed) in 0.25 s'
     """
     counts = ", ".join(
         f"{getattr(totals, name)} {name}"
         for name in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "flaky")
         if getattr(totals, name)
     )
-    return f"{source}: {totals.total} tests ({counts or 'none'}) in {duration:.2f} s"
+    tests = "test" if totals.total == 1 else "tests"
+    return f"{source}: {totals.total} {tests} ({counts or 'none'}) in {duration:.2f} s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
