@@ -121,6 +121,17 @@ def test_a_report_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -
         assert message in completed.stderr and "INTERNALERROR" not in completed.stdout
 
 
+def test_an_artifacts_path_that_is_not_a_folder_is_a_usage_error(tmp_path: Path) -> None:
+    # Each failing browser test got a teardown FileNotFoundError instead.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a file")
+    for artifacts in ("notes.txt", "notes.txt/shots"):
+        completed = _run_pytest(tmp_path, f"--maestro-artifacts={artifacts}", "-k", "attaches")
+
+        assert completed.returncode == 4, completed.stdout
+        assert f"--maestro-artifacts {artifacts}: {notes} is not a folder" in completed.stderr
+
+
 def test_an_interrupted_session_is_not_green(tmp_path: Path) -> None:
     # The interrupted test was reported as passed (its setup was), the run as green.
     (tmp_path / "test_stop.py").write_text(

@@ -104,6 +104,13 @@ def pytest_configure(config: pytest.Config) -> None:
     """Start recording when a report was asked for."""
     if config.getoption("maestro_reruns") < 0:
         raise pytest.UsageError("--maestro-reruns must be 0 or more")
+    artifacts = config.getoption("maestro_artifacts")
+    if artifacts:
+        # Found out now, not as a teardown error of every failing browser test.
+        path = Path(artifacts).absolute()
+        existing = next(folder for folder in (path, *path.parents) if folder.exists())
+        if not existing.is_dir():
+            raise pytest.UsageError(f"--maestro-artifacts {artifacts}: {existing} is not a folder")
     report = config.getoption("maestro_report")
     # Under pytest-xdist the controller receives every worker's reports and
     # writes the one report; workers must not write it too.
