@@ -25,24 +25,21 @@ SCRIPT = REPO / "scripts" / "rerender_packages.py"
     ],
 )
 def test_bad_input_is_a_usage_error_without_a_traceback(arguments: list[str], message: str) -> None:
-    before = subprocess.run(
-        ["git", "status", "--porcelain", "packages/maestro-resilience"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    before = _package_status()
     result = subprocess.run(
         [sys.executable, str(SCRIPT), *arguments], cwd=REPO, capture_output=True, text=True
     )
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    after = subprocess.run(
+    assert _package_status() == before  # nothing was re-rendered
+
+
+def _package_status() -> str:
+    return subprocess.run(
         ["git", "status", "--porcelain", "packages/maestro-resilience"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert after == before
